@@ -1,0 +1,75 @@
+"""Yiyang (颐养): the home elderly-care service platform. `create_app()` builds the Flask app."""
+import logging
+
+from flask import Flask
+
+from .config import INSTANCE_DIR, PROJECT_ROOT, Config
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    register_extensions(app)
+    register_blueprints(app)
+    from .errors import register_errorhandlers
+
+    register_errorhandlers(app)
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  every table known to SQLAlchemy and Alembic
+    from .accounts import auth  # noqa: F401  login loaders
+    from .extensions import api, babel, csrf, db, limiter, login_manager, migrate, talisman
+    from .i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts_pages.login"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["FORCE_HTTPS"],
+        # The docs page (flask-smorest's Swagger UI template) starts with an inline script.
+        content_security_policy={
+            "default-src": "'self'",
+            "script-src": ["'self'", "'unsafe-inline'"],
+            "style-src": ["'self'", "'unsafe-inline'"],
+            "img-src": ["'self'", "data:"],
+        },
+    )
+    api.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .accounts.api import blp as accounts_api
+    from .catalog.api import blp as catalog_api
+    from .extensions import api
+    from .regions.api import blp as regions_api
+    from .web import register_pages
+
+    for blp in (accounts_api, regions_api, catalog_api):
+        api.register_blueprint(blp)
+    register_pages(app)

@@ -1,0 +1,1 @@
+"""Accounts: users, roles, scopes, logins and API tokens."""

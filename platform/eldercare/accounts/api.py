@@ -1,0 +1,73 @@
+"""/api/v1/auth, /api/v1/me and /api/v1/users."""
+from flask import current_app
+from flask_login import current_user
+from flask_smorest import abort
+from sqlalchemy import select
+
+from ..apibase import Blueprint, login_required, paginate_query, roles_required
+from ..extensions import db, limiter
+from . import services
+from .models import User
+from .schemas import LoginSchema, SignupSchema, TokenSchema, UserCreateSchema, UserQuerySchema, UserSchema
+
+blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Log in, sign up and manage accounts")
+
+
+def _login_failed(response) -> bool:
+    return response.status_code == 401
+
+
+@blp.route("/auth/tokens", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], deduct_when=_login_failed)
+@blp.arguments(LoginSchema)
+@blp.response(201, TokenSchema)
+def create_token(data):
+    """Log in with a username and password; get a bearer token."""
+    user = services.authenticate(data["username"], data["password"])
+    if user is None:
+        abort(401, message="Wrong username or password.")
+    token, row = services.issue_token(user)
+    db.session.commit()
+    return {"token": token, "expires_at": row.expires_at, "user": user}
+
+
+@blp.route("/auth/signup", methods=["POST"])
+@blp.arguments(SignupSchema)
+@blp.response(201, UserSchema)
+def signup(data):
+    """Register a family member or a provider administrator."""
+    user = services.signup(**data)
+    db.session.commit()
+    return user
+
+
+@blp.route("/me", methods=["GET"])
+@login_required
+@blp.response(200, UserSchema)
+def me():
+    """The caller, with role and scope."""
+    return current_user
+
+
+@blp.route("/users", methods=["GET"])
+@roles_required("admin")
+@blp.arguments(UserQuerySchema, location="query")
+@blp.response(200, UserSchema(many=True))
+@blp.paginate()
+def list_users(query, pagination_parameters):
+    """Every account, optionally of one role."""
+    stmt = select(User).order_by(User.id)
+    if "role" in query:
+        stmt = stmt.where(User.role == query["role"])
+    return paginate_query(stmt, pagination_parameters)
+
+
+@blp.route("/users", methods=["POST"])
+@roles_required("admin")
+@blp.arguments(UserCreateSchema)
+@blp.response(201, UserSchema)
+def create_user(data):
+    """Create an account of any role with its scope."""
+    user = services.create_user(**data, actor=current_user)
+    db.session.commit()
+    return user

@@ -1,0 +1,48 @@
+import marshmallow as ma
+from marshmallow import validate
+
+from .models import ROLES, SELF_SIGNUP_ROLES
+
+
+class LoginSchema(ma.Schema):
+    username = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    username = ma.fields.String()
+    role = ma.fields.String()
+    display_name = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    scope_region_id = ma.fields.Integer(allow_none=True)
+    provider_id = ma.fields.Integer(allow_none=True)
+    active = ma.fields.Boolean()
+    created_at = ma.fields.DateTime()
+
+
+class TokenSchema(ma.Schema):
+    token = ma.fields.String()
+    expires_at = ma.fields.DateTime()
+    user = ma.fields.Nested(UserSchema)
+
+
+class SignupSchema(ma.Schema):
+    username = ma.fields.String(required=True)
+    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    role = ma.fields.String(required=True, validate=validate.OneOf(SELF_SIGNUP_ROLES))
+    phone = ma.fields.String(required=True)
+
+
+class UserCreateSchema(ma.Schema):
+    username = ma.fields.String(required=True)
+    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
+    display_name = ma.fields.String(load_default=None, validate=validate.Length(max=80))
+    phone = ma.fields.String(load_default=None)
+    scope_region_id = ma.fields.Integer(load_default=None)
+    provider_id = ma.fields.Integer(load_default=None)
+
+
+class UserQuerySchema(ma.Schema):
+    role = ma.fields.String(validate=validate.OneOf(ROLES))

@@ -1,0 +1,1 @@
+"""Audit: the log of who changed what."""

@@ -1,0 +1,1 @@
+"""The service catalogue: categories and bookable items with guide prices."""

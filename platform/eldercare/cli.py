@@ -1,0 +1,32 @@
+"""flask commands: create-user, seed-demo, ..."""
+import click
+from flask import Flask
+
+from .extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+
+
+@click.command("create-user")
+@click.option("--role", required=True, type=click.Choice(
+    ["elder", "family", "operator", "provider_admin", "caregiver", "bureau", "admin"]))
+@click.option("--username", required=True)
+@click.option("--region-id", type=int, default=None, help="The region a bureau or operator account works in.")
+@click.option("--provider-id", type=int, default=None, help="The provider a provider_admin or caregiver works for.")
+@click.password_option()
+def create_user_command(role, username, region_id, provider_id, password):
+    """Create an account; prompts for the password twice."""
+    from .accounts.services import create_user
+    from .errors import ServiceError
+
+    try:
+        user = create_user(username=username, password=password, role=role,
+                           scope_region_id=region_id, provider_id=provider_id)
+    except ServiceError as error:
+        db.session.rollback()
+        fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())
+        raise click.ClickException(fields or error.message) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} account {user.username!r} (id {user.id}).")

@@ -1,0 +1,1 @@
+"""Elders: the registry of people the platform serves, their family links and assessments."""

@@ -1,0 +1,7 @@
+"""Imports every domain's models so that SQLAlchemy and Alembic see all tables."""
+from .accounts.models import ApiToken, User  # noqa: F401
+from .audit.models import AuditEvent  # noqa: F401
+from .catalog.models import Category, Item  # noqa: F401
+from .elders.models import Assessment, Elder, FamilyLink  # noqa: F401
+from .providers.models import Caregiver, Provider  # noqa: F401
+from .regions.models import Region  # noqa: F401

@@ -1,0 +1,1 @@
+"""Providers: service organisations, their service areas and caregivers."""
