@@ -1,9 +1,8 @@
 """Test harness: one schema per run, emptied after every test; the same suite on SQLite and, when
 DATABASE_URL names one, PostgreSQL. Tests commit like real requests do, so concurrency tests can use
 real connections and the browser tests a live server on the same database."""
-import os
-
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from eldercare import create_app
@@ -12,20 +11,30 @@ from eldercare.extensions import db as _db
 from eldercare.extensions import limiter
 
 from .factories import FACTORIES, make_token
-
-
-def _database_uri(tmp_path_factory) -> str:
-    if os.environ.get("DATABASE_URL"):
-        return TestConfig.SQLALCHEMY_DATABASE_URI
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+from .scratch import scratch_database
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory):
-    config = type("RunConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path_factory)})
+def database_uri(tmp_path_factory):
+    with scratch_database(tmp_path_factory.mktemp("db"), "run") as uri:
+        yield uri
+
+
+class FreshContextClient(FlaskClient):
+    """Each request in its own app context, as in production. Tests hold an app context open for the
+    factories, and a request would otherwise reuse it, carrying `g` (and the logged-in user) over."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(database_uri):
+    config = type("RunConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_uri})
     app = create_app(config)
+    app.test_client_class = FreshContextClient
     with app.app_context():
-        _db.drop_all()
         _db.create_all()
     yield app
     with app.app_context():

@@ -1,5 +1,4 @@
 """What every JSON endpoint shares: the Blueprint flavour, role checks and pagination."""
-import json
 from functools import wraps
 
 from flask_login import current_user
@@ -27,12 +26,6 @@ class Blueprint(SmorestBlueprint):
         meta = SmorestBlueprint._make_pagination_metadata(page, page_size, item_count)
         meta["page_size"] = page_size
         return meta
-
-    def _set_pagination_metadata(self, page_params, result, headers):
-        headers[self.PAGINATION_HEADER_NAME] = json.dumps(
-            self._make_pagination_metadata(page_params.page, page_params.page_size, page_params.item_count)
-        )
-        return result, headers
 
 
 def login_required(view):
