@@ -36,7 +36,7 @@ def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  every table known to SQLAlchemy and Alembic
     from .accounts import auth  # noqa: F401  login loaders
     from .extensions import api, babel, csrf, db, limiter, login_manager, migrate, talisman
-    from .i18n import select_locale
+    from .i18n import compile_translations_if_needed, select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -44,10 +44,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts_pages.login"
     csrf.init_app(app)
     limiter.init_app(app)
+    compile_translations_if_needed()
     babel.init_app(app, locale_selector=select_locale)
-    from flask_babel import get_locale
+    from flask_babel import get_locale, gettext
 
     app.jinja_env.globals["get_locale"] = get_locale
+    login_manager.localize_callback = gettext  # Flask-Login's "Please log in" flash in the visitor's language
     talisman.init_app(
         app,
         force_https=app.config["FORCE_HTTPS"],

@@ -4,7 +4,6 @@ from functools import wraps
 from flask_login import current_user
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import abort
-
 from sqlalchemy import func, select
 
 from .extensions import csrf, db

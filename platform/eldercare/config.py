@@ -35,6 +35,9 @@ class Config:
 
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    # Absolute, so the catalogues are found whatever the working directory (Flask-Babel would resolve a
+    # relative path against the package folder).
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
     LANGUAGES = ("zh", "en")
 
     SESSION_COOKIE_HTTPONLY = True
@@ -49,6 +52,9 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
+    # No validator badge: Swagger UI would fetch it from validator.swagger.io, which the docs page must not
+    # call (offline networks, and the CSP allows images from 'self' only).
+    OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
 
 
 class TestConfig(Config):

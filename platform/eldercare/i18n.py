@@ -1,5 +1,30 @@
-"""Language choice: Chinese unless the visitor switched to English (kept in the session)."""
+"""Language choice: Chinese unless the visitor switched to English (kept in the session). Message ids are
+English; the Chinese catalogue is translations/zh/LC_MESSAGES/messages.po, compiled to .mo on start-up when
+the .mo is missing or stale, so a fresh checkout serves Chinese without a build step."""
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import current_app, request, session
+
+log = logging.getLogger(__name__)
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+
+
+def N_(message: str) -> str:
+    """Mark a message for `pybabel extract` (a default keyword) without translating it here: for text that
+    another library shows and we translate when displaying it."""
+    return message
+
+
+# Shown on pages but written by libraries, so extraction would not find them in our code.
+LIBRARY_MESSAGES = (
+    N_("Please log in to access this page."),  # Flask-Login, flashed before sending someone to the login page
+)
 
 
 def select_locale() -> str:
@@ -7,3 +32,32 @@ def select_locale() -> str:
     if wanted in current_app.config["LANGUAGES"]:
         session["lang"] = wanted
     return session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def compile_translations_if_needed(directory: str | os.PathLike = TRANSLATIONS_DIR) -> list[Path]:
+    """Compile every <locale>/LC_MESSAGES/*.po under `directory` whose .mo is missing or older than it, as
+    `pybabel compile` would (fuzzy entries left out). Returns the .mo files written."""
+    written = []
+    for po_path in sorted(Path(directory).glob("*/LC_MESSAGES/*.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        try:
+            with po_path.open("rb") as po_file:
+                catalog = read_po(po_file, locale=po_path.parent.parent.name)
+            # Write a temporary file and rename it: other processes starting at the same moment (test workers,
+            # gunicorn workers) see either the old .mo or the complete new one, never half a file.
+            fd, tmp_name = tempfile.mkstemp(dir=mo_path.parent, prefix=".messages-", suffix=".mo.tmp")
+            try:
+                with os.fdopen(fd, "wb") as mo_file:
+                    write_mo(mo_file, catalog, use_fuzzy=False)
+                os.replace(tmp_name, mo_path)
+            except BaseException:
+                Path(tmp_name).unlink(missing_ok=True)
+                raise
+        except OSError:
+            # A read-only install: pages fall back to the English message ids rather than failing to start.
+            log.warning("could not compile %s; run `pybabel compile -d %s`", po_path, directory, exc_info=True)
+            continue
+        written.append(mo_path)
+    return written

@@ -76,7 +76,8 @@ class TestTokens:
         UserFactory(username="wang")
         page = client.get("/login").get_data(as_text=True)
         csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
-        assert client.post("/login", data={"username": "wang", "password": PASSWORD, "csrf_token": csrf}).status_code == 302
+        form = {"username": "wang", "password": PASSWORD, "csrf_token": csrf}
+        assert client.post("/login", data=form).status_code == 302
         assert client.get("/api/v1/me").status_code == 401
 
 
