@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 translations: install
-	$(BIN)/pybabel compile --use-fuzzy -d platform/eldercare/translations 2>&1 | grep -v "^compiling" || true
+	$(BIN)/pybabel compile -d platform/eldercare/translations 2>&1 | grep -v "^compiling" || true
 
 db: install
 	$(FLASK) db upgrade

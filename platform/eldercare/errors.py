@@ -83,8 +83,8 @@ def _json_error(code: int, status: str, message: str, errors: dict | None = None
     return response
 
 
-def _page_error(code: int, message: str):
-    return render_template("errors/error.html", code=code, message=message), code
+def _page_error(code: int, message: str, headers=None):
+    return render_template("errors/error.html", code=code, message=message), code, headers or {}
 
 
 def handle_http_exception(error: HTTPException):
@@ -94,12 +94,12 @@ def handle_http_exception(error: HTTPException):
     if error.code in (400, 422) and errors and not data.get("message"):
         first = next(iter(errors))
         message = f"{first}: {errors[first][0]}"
+    headers = dict(error.get_headers())  # e.g. Allow on a 405
+    headers.pop("Content-Type", None)
+    headers.update(data.get("headers") or {})
     if wants_json():
-        headers = dict(error.get_headers())
-        headers.pop("Content-Type", None)
-        headers.update(data.get("headers") or {})
         return _json_error(error.code, error.name, message, errors, headers)
-    return _page_error(error.code, message)
+    return _page_error(error.code, message, headers)
 
 
 def handle_service_error(error: ServiceError):

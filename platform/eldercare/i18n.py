@@ -51,6 +51,7 @@ def compile_translations_if_needed(directory: str | os.PathLike = TRANSLATIONS_D
             try:
                 with os.fdopen(fd, "wb") as mo_file:
                     write_mo(mo_file, catalog, use_fuzzy=False)
+                os.chmod(tmp_name, 0o644)  # mkstemp makes it private; app servers may run as another user
                 os.replace(tmp_name, mo_path)
             except BaseException:
                 Path(tmp_name).unlink(missing_ok=True)

@@ -170,3 +170,15 @@ class TestUsers:
         admin = UserFactory(role="admin")
         response = api.as_(admin).get("/api/v1/users?page_size=201")
         assert response.status_code == 422 and "page_size" in response.json["errors"]
+
+
+def test_page_and_api_share_one_count_of_failed_logins(client):
+    """Switching between the login page and the API gives no extra guesses."""
+    UserFactory(username="wang")
+    for _ in range(3):
+        assert login(client, "wang", "nope-nope").status_code == 401
+    page = client.get("/login").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"username": "wang", "password": "nope-nope", "csrf_token": csrf}
+    assert [client.post("/login", data=form).status_code for _ in range(3)] == [401, 401, 429]
+    assert login(client, "wang").status_code == 429

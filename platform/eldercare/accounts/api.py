@@ -1,24 +1,20 @@
 """/api/v1/auth, /api/v1/me and /api/v1/users."""
-from flask import current_app
 from flask_login import current_user
 from flask_smorest import abort
 from sqlalchemy import select
 
 from ..apibase import Blueprint, login_required, paginate_query, roles_required
-from ..extensions import db, limiter
+from ..extensions import db
 from . import services
+from .limits import login_failures
 from .models import User
 from .schemas import LoginSchema, SignupSchema, TokenSchema, UserCreateSchema, UserQuerySchema, UserSchema
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Log in, sign up and manage accounts")
 
 
-def _login_failed(response) -> bool:
-    return response.status_code == 401
-
-
 @blp.route("/auth/tokens", methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], deduct_when=_login_failed)
+@login_failures
 @blp.arguments(LoginSchema)
 @blp.response(201, TokenSchema)
 def create_token(data):

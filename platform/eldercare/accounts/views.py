@@ -1,27 +1,56 @@
 """The login and logout pages."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from urllib.parse import urlsplit
 
-from ..extensions import db
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
 from . import services
+from .limits import login_failures
 
 bp = Blueprint("accounts_pages", __name__)
 
 
+def safe_next(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None: a login link must never send people to another
+    site (an open redirect makes phishing links look like ours)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    # Browsers read "/\evil.example" as "//evil.example"; control characters can hide the same trick.
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@login_failures
 def login():
-    if request.method == "POST":
-        user = services.authenticate(request.form.get("username", ""), request.form.get("password", ""))
-        if user is not None:
-            login_user(user)
-            db.session.commit()
-            return redirect(url_for("home.index"))
-        flash("Wrong username or password.", "error")
-        return render_template("accounts/login.html"), 401
-    return render_template("accounts/login.html")
+    """Show the login form; on a right username and password, go on to the page the person asked for."""
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(next_url or url_for("home.index"))
+        return render_template("accounts/login.html", next_url=next_url)
+
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    if not username or not password:
+        error = _("Enter both your username and your password.")
+        return render_template("accounts/login.html", next_url=next_url, username=username, error=error), 400
+    user = services.authenticate(username, password)
+    if user is None:
+        error = _("Wrong username or password.")
+        return render_template("accounts/login.html", next_url=next_url, username=username, error=error), 401
+    login_user(user)
+    return redirect(next_url or url_for("home.index"))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Log the person out and show the login page again."""
     logout_user()
+    flash(_("You have logged out."), "info")
     return redirect(url_for("accounts_pages.login"))

@@ -1,9 +1,21 @@
 """Server-rendered pages. Each domain keeps its own page views; this registers them."""
+from flask import request
+from flask_babel import get_locale
 
 
 def register_pages(app):
     from ..accounts.views import bp as accounts_pages
+    from .context import template_helpers
     from .home import bp as home_pages
 
     app.register_blueprint(accounts_pages)
     app.register_blueprint(home_pages)
+    app.context_processor(template_helpers)
+    app.before_request(_remember_language_choice)
+
+
+def _remember_language_choice():
+    # The locale (and with it the session's remembered choice) is otherwise only worked out when something is
+    # translated; a page that redirects straight away (/?lang=en when logged out) would drop the choice.
+    if "lang" in request.args:
+        get_locale()

@@ -1,0 +1,102 @@
+"""What every page template can call: names of roles and levels in the visitor's language, the language
+switch, and the words on error pages."""
+from urllib.parse import urlencode
+
+from flask import current_app, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.exceptions import default_exceptions
+
+
+def role_name(role: str | None) -> str:
+    """A role in words, as the person would say it (老人, 家属, ...)."""
+    names = {
+        "elder": _("Elder"),
+        "family": _("Family member"),
+        "operator": _("Call-centre / community worker"),
+        "provider_admin": _("Provider administrator"),
+        "caregiver": _("Caregiver"),
+        "bureau": _("Civil-affairs bureau"),
+        "admin": _("System administrator"),
+    }
+    return names.get(role or "", role or _("No role"))
+
+
+def care_level_name(level: str | None) -> str:
+    """The GB/T 42195-2022 level an assessment gave, in words."""
+    names = {
+        "intact": _("Fully able"),
+        "mild": _("Mildly disabled"),
+        "moderate": _("Moderately disabled"),
+        "severe": _("Severely disabled"),
+        "total": _("Totally disabled"),
+    }
+    if level is None:
+        return _("Not assessed yet")
+    return names.get(level, level)
+
+
+def provider_status_name(status: str | None) -> str:
+    names = {
+        "pending": _("Waiting for review"),
+        "approved": _("Approved"),
+        "rejected": _("Rejected"),
+        "needs_info": _("More information needed"),
+        "suspended": _("Suspended"),
+    }
+    return names.get(status or "", status or "")
+
+
+def current_lang() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def lang_url(lang: str) -> str:
+    """This page in another language: the same path and query, with `lang` replaced."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    args.append(("lang", lang))
+    return f"{request.path}?{urlencode(args)}"
+
+
+def error_text(code: int) -> tuple[str, str]:
+    """The headline and the advice an error page shows for an HTTP status."""
+    texts = {
+        400: (_("Something in that request was not right"), _("Please go back, reload the page and try again.")),
+        401: (_("Please log in first"), _("Log in, then try again.")),
+        403: (_("This is not open to your account"),
+              _("If you think you should be able to see it, ask the system administrator.")),
+        404: (_("We could not find that page"), _("Check the address, or start again from the home page.")),
+        405: (_("That cannot be done on this page"), _("Please go back and use the buttons on the page.")),
+        409: (_("That clashes with a change already made"),
+              _("Someone may have changed it at the same time. Reload the page to see the latest.")),
+        422: (_("Some details need correcting"), _("Please go back and check what you entered.")),
+        429: (_("Too many attempts"), _("For your safety, please wait a minute, then try again.")),
+        500: (_("Sorry, something went wrong on our side"), _("Please try again in a few minutes.")),
+    }
+    return texts.get(code, (_("Something went wrong"), _("Please try again, or start again from the home page.")))
+
+
+def error_detail(code: int, message: str | None) -> str | None:
+    """The specific reason worth showing under the headline, or None. Werkzeug's stock descriptions and the
+    limiter's "5 per 1 minute" repeat the headline in technical English, so they are left out."""
+    if not message or code in (429, 500):
+        return None
+    stock = default_exceptions.get(code)
+    if stock is not None and message in (stock.description, stock.name):
+        return None
+    if code == 400 and ("CSRF" in message or "referrer" in message):
+        # Flask-WTF's wording ("The CSRF token has expired.") means nothing to the people using these pages.
+        return _("This form has expired. Please reload the page and try again.")
+    return _(message)
+
+
+def template_helpers() -> dict:
+    return {
+        "role_name": role_name,
+        "care_level_name": care_level_name,
+        "provider_status_name": provider_status_name,
+        "current_lang": current_lang,
+        "lang_url": lang_url,
+        "error_text": error_text,
+        "error_detail": error_detail,
+    }

@@ -1,0 +1,83 @@
+"""A live server on 127.0.0.1 serving the test app, and a headless Debian Chromium driven by Playwright.
+
+The browser never comes from the internet: it is /usr/bin/chromium or the tests skip (fail under CI). Every
+request the page makes is recorded, and any that would leave 127.0.0.1 is blocked, so a page that quietly
+depends on a CDN fails here rather than in an offline deployment."""
+import os
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL_HOSTS = {"127.0.0.1"}
+# Schemes that never touch the network.
+LOCAL_SCHEMES = {"data", "blob", "about"}
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The base URL of the session's app, served by werkzeug on a free port in a daemon thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        reason = f"{CHROMIUM} is missing (install Debian's chromium package; browsers are never downloaded)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in LOCAL_SCHEMES or parts.hostname in LOCAL_HOSTS
+
+
+@pytest.fixture
+def requests_made():
+    """Every URL the page requested during the test, in order."""
+    return []
+
+
+@pytest.fixture
+def console_errors():
+    """Console errors and uncaught exceptions on the page (CSP refusals show up here)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, requests_made, console_errors):
+    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1024, "height": 800})
+    context.set_default_timeout(10_000)
+
+    def block_outside(route):
+        if is_local(route.request.url):
+            route.continue_()
+        else:
+            route.abort("blockedbyclient")
+
+    context.route("**/*", block_outside)
+    page = context.new_page()
+    page.on("request", lambda request: requests_made.append(request.url))
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    yield page
+    context.close()
+    outside = [url for url in requests_made if not is_local(url)]
+    assert not outside, f"the page tried to reach beyond 127.0.0.1: {outside}"
