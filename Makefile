@@ -32,6 +32,9 @@ run: seed translations
 test: install translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+bench: install
+	for b in bench/bench_*.py; do $(BIN)/python -m bench.$$(basename $$b .py) || exit 1; done
+
 lint: install
 	$(BIN)/ruff check platform tests bench
 
