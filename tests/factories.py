@@ -1,4 +1,5 @@
 """factory_boy factories bound to the app's session (see conftest), and a token helper."""
+from datetime import date
 from functools import lru_cache
 
 import factory
@@ -7,6 +8,8 @@ from werkzeug.security import generate_password_hash
 
 from eldercare.accounts.models import User
 from eldercare.catalog.models import Category, Item
+from eldercare.elders.idnumber import check_digit
+from eldercare.elders.models import Elder
 from eldercare.extensions import db
 from eldercare.providers.models import Provider
 from eldercare.regions.models import Region
@@ -105,8 +108,31 @@ class ItemFactory(Base):
     duration_minutes = 60
 
 
+def valid_id_number(birth: date, gender: str, serial: int, area: str = "321202") -> str:
+    """A resident ID number with the right check digit; `serial` (0-49) keeps numbers apart."""
+    seq = serial * 2 + (1 if gender == "M" else 0)
+    first17 = f"{area}{birth:%Y%m%d}{seq:03d}"
+    return first17 + check_digit(first17)
+
+
+class ElderFactory(Base):
+    class Meta:
+        model = Elder
+
+    name = factory.Sequence(lambda n: f"老人{n}")
+    birth_date = date(1948, 3, 15)
+    gender = "F"
+    id_number = factory.LazyAttributeSequence(lambda o, n: valid_id_number(
+        o.birth_date, o.gender, n % 50, area=f"{321202 + n // 50}"))
+    phone = "13912345678"
+    address = "泰州市海陵区测试街道1号"
+    community_id = factory.LazyFunction(lambda: CommunityFactory().id)
+    lat = 32.45
+    lng = 119.92
+
+
 FACTORIES = [DistrictFactory, StreetFactory, CommunityFactory, ProviderFactory, UserFactory,
-             CategoryFactory, ItemFactory]
+             CategoryFactory, ItemFactory, ElderFactory]
 
 
 def make_token(user) -> str:

@@ -69,10 +69,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .accounts.api import blp as accounts_api
     from .catalog.api import blp as catalog_api
+    from .elders.api import blp as elders_api
     from .extensions import api
     from .regions.api import blp as regions_api
     from .web import register_pages
 
-    for blp in (accounts_api, regions_api, catalog_api):
+    for blp in (accounts_api, regions_api, catalog_api, elders_api):
         api.register_blueprint(blp)
     register_pages(app)

@@ -9,6 +9,8 @@ from ..extensions import db
 HARDSHIP = ("none", "low_income", "dibao", "tekun")
 CARE_LEVELS = ("intact", "mild", "moderate", "severe", "total")
 STATUSES = ("active", "hospitalized", "institutionalized", "deceased", "suspended")
+ASSESSMENT_REASONS = ("initial", "periodic", "condition_changed")
+EVENT_KINDS = ("death", "hospital_admission", "hospital_discharge", "institution_admission")
 
 
 class Elder(db.Model):
@@ -30,6 +32,8 @@ class Elder(db.Model):
     hardship_since: Mapped[date | None]
     hardship_source: Mapped[str | None] = mapped_column(String(80))
     lives_alone: Mapped[bool] = mapped_column(default=False)
+    # [{"name", "relation", "phone"}]: who to call when the elder does not answer the door.
+    emergency_contacts: Mapped[list] = mapped_column(JSON, default=list)
     care_level: Mapped[str | None] = mapped_column(String(16))  # from the latest assessment
     status: Mapped[str] = mapped_column(String(20), default="active", index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
@@ -37,8 +41,16 @@ class Elder(db.Model):
 
     community = relationship("Region")
     assessments: Mapped[list["Assessment"]] = relationship(
-        back_populates="elder", order_by="Assessment.assessed_on"
+        back_populates="elder", order_by="(Assessment.assessed_on, Assessment.id)"
     )
+    family_links: Mapped[list["FamilyLink"]] = relationship(back_populates="elder", order_by="FamilyLink.id")
+    events: Mapped[list["ElderEvent"]] = relationship(back_populates="elder", order_by="ElderEvent.id")
+    status_changes: Mapped[list["StatusChange"]] = relationship(back_populates="elder", order_by="StatusChange.id")
+    user = relationship("User", foreign_keys=[user_id])
+
+    @property
+    def bookable(self) -> bool:
+        return self.status == "active"
 
 
 class FamilyLink(db.Model):
@@ -53,6 +65,9 @@ class FamilyLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (db.UniqueConstraint("elder_id", "user_id", name="uq_family_links_elder_user"),)
+
+    elder: Mapped[Elder] = relationship(back_populates="family_links")
+    user = relationship("User")
 
 
 class Assessment(db.Model):
@@ -73,3 +88,36 @@ class Assessment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     elder: Mapped[Elder] = relationship(back_populates="assessments")
+
+
+class ElderEvent(db.Model):
+    """A registry event: a death, a hospital admission or discharge, a move into a care institution."""
+
+    __tablename__ = "elder_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    occurred_on: Mapped[date]
+    note: Mapped[str | None] = mapped_column(String(400))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    elder: Mapped[Elder] = relationship(back_populates="events")
+
+
+class StatusChange(db.Model):
+    """The elder's status history: each change, why, and the event behind it if any."""
+
+    __tablename__ = "elder_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), index=True)
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(400))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("elder_events.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    elder: Mapped[Elder] = relationship(back_populates="status_changes")

@@ -1,0 +1,62 @@
+"""Recording ability assessments. The scoring itself is in assessment.py; here are who may assess, the
+12-month rule, and keeping the elder's current care level in step with the latest assessment."""
+from datetime import date
+
+from ..accounts.models import User
+from ..audit.services import record
+from ..errors import Forbidden, Invalid, invalid
+from ..extensions import db
+from .assessment import score
+from .models import ASSESSMENT_REASONS, Assessment, Elder
+from .scope import officer_covers
+
+DIAGNOSES = ("coma", "dementia", "mental_disorder")
+
+
+def one_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February: its anniversary is 28 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def record_assessment(actor: User, elder: Elder, *, assessed_on: date, reason: str, items: dict,
+                      diagnoses: dict | None = None, risk_events_30d: int = 0) -> Assessment:
+    """Score and keep an assessment by `actor`; the elder's care level becomes its level.
+
+    A second assessment within 12 months of the last is refused unless the elder's condition changed:
+    assessments decide voucher tiers, and re-assessing until the level suits is what the rule prevents."""
+    if not officer_covers(actor, elder.community_id):
+        raise Forbidden("Only officers of the elder's region can assess.")
+    if reason not in ASSESSMENT_REASONS:
+        raise invalid("reason", f"Must be one of: {', '.join(ASSESSMENT_REASONS)}.")
+    diagnoses = diagnoses or {}
+    unknown = set(diagnoses) - set(DIAGNOSES)
+    if unknown:
+        raise Invalid("Unknown diagnoses.", {f"diagnoses.{k}": [f"Must be one of: {', '.join(DIAGNOSES)}."]
+                                             for k in sorted(unknown)})
+    if assessed_on > date.today():
+        raise invalid("assessed_on", "The date is in the future.")
+    total, level = score(items, diagnoses, risk_events_30d)  # raises Invalid naming each bad item
+
+    latest = elder.assessments[-1] if elder.assessments else None
+    if latest is None and reason != "initial":
+        raise invalid("reason", "The elder has never been assessed: this is the initial assessment.")
+    if latest is not None:
+        if reason == "initial":
+            raise invalid("reason", f"The elder was already assessed on {latest.assessed_on.isoformat()}.")
+        if assessed_on < latest.assessed_on:
+            raise invalid("assessed_on", f"Earlier than the latest assessment ({latest.assessed_on.isoformat()}).")
+        if assessed_on < one_year_after(latest.assessed_on) and reason != "condition_changed":
+            raise invalid("reason", f"The elder was assessed on {latest.assessed_on.isoformat()}, less than 12 "
+                                    "months ago: assess again only if the condition changed (condition_changed).")
+    assessment = Assessment(elder=elder, assessed_on=assessed_on, reason=reason, items=dict(items),
+                            diagnoses={k: bool(v) for k, v in diagnoses.items()}, risk_events_30d=risk_events_30d,
+                            total_score=total, care_level=level, assessor_id=actor.id)
+    db.session.add(assessment)
+    before = elder.care_level
+    elder.care_level = level
+    db.session.flush()
+    record("elder.assessed", elder, actor=actor, assessment_id=assessment.id, reason=reason, total_score=total,
+           care_level=level, previous_level=before)
+    return assessment

@@ -1,0 +1,15 @@
+"""Personal data as lists and pages show it: enough to recognise a person, not enough to misuse."""
+
+
+def mask_id_number(id_number: str | None) -> str | None:
+    """'3212**********1234': region prefix and last four, as on a receipt."""
+    if not id_number:
+        return id_number
+    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """'138****5678'."""
+    if not phone or len(phone) < 8:
+        return phone
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]

@@ -1,0 +1,71 @@
+"""Registry events and the elder's status. A death, a hospital admission or a move into a care institution
+takes effect at once: the elder can no longer be booked for, and whatever else depends on the status (open
+orders, vouchers) hears of it through `elder_status_changed` and acts in the same transaction."""
+from datetime import date
+
+from blinker import signal
+
+from ..accounts.models import User
+from ..audit.services import record
+from ..errors import Conflict, Forbidden, invalid
+from ..extensions import db
+from .models import Elder, ElderEvent, StatusChange
+from .scope import officer_covers
+
+# send(elder, from_status=..., to_status=..., reason=..., actor=...): subscribers cancel orders, suspend vouchers.
+elder_status_changed = signal("elder-status-changed")
+
+# kind -> (statuses it may follow, the status it leads to)
+TRANSITIONS = {
+    "death": (("active", "hospitalized", "institutionalized", "suspended"), "deceased"),
+    "hospital_admission": (("active",), "hospitalized"),
+    "hospital_discharge": (("hospitalized",), "active"),
+    "institution_admission": (("active", "hospitalized"), "institutionalized"),
+}
+REASONS = {
+    "death": "Died",
+    "hospital_admission": "Admitted to hospital",
+    "hospital_discharge": "Discharged from hospital",
+    "institution_admission": "Moved into a care institution",
+}
+
+
+def record_event(actor: User, elder: Elder, kind: str, occurred_on: date, note: str | None = None) -> ElderEvent:
+    """Record the event and change the elder's status at once."""
+    if not officer_covers(actor, elder.community_id):
+        raise Forbidden("Only officers of the elder's region can record registry events.")
+    if kind not in TRANSITIONS:
+        raise invalid("kind", f"Must be one of: {', '.join(TRANSITIONS)}.")
+    if occurred_on > date.today():
+        raise invalid("occurred_on", "The date is in the future.")
+    if occurred_on < elder.birth_date:
+        raise invalid("occurred_on", "The date is before the elder was born.")
+    allowed_from, to_status = TRANSITIONS[kind]
+    if elder.status not in allowed_from:
+        raise Conflict(f"Cannot record {kind} for an elder who is {elder.status}.",
+                       {"kind": [f"Not possible while the elder is {elder.status}."]})
+    event = ElderEvent(elder_id=elder.id, kind=kind, occurred_on=occurred_on, note=note,
+                       recorded_by_id=actor.id)
+    db.session.add(event)
+    db.session.flush()
+    change_status(elder, to_status, reason=REASONS[kind], actor=actor, event=event)
+    record("elder.event_recorded", elder, actor=actor, kind=kind, occurred_on=occurred_on.isoformat(), note=note)
+    return event
+
+
+def change_status(elder: Elder, to_status: str, *, reason: str, actor: User | None, event: ElderEvent | None = None):
+    """Move the elder to `to_status`, keep the history, and tell the subscribers."""
+    from_status = elder.status
+    elder.status = to_status
+    db.session.add(StatusChange(elder_id=elder.id, from_status=from_status, to_status=to_status, reason=reason,
+                                event_id=event.id if event else None, actor_id=actor.id if actor else None))
+    db.session.flush()
+    record("elder.status_changed", elder, actor=actor, before=from_status, after=to_status, reason=reason)
+    elder_status_changed.send(elder, from_status=from_status, to_status=to_status, reason=reason, actor=actor)
+
+
+def ensure_bookable(elder: Elder) -> None:
+    """Raise Conflict unless care can be booked for the elder now. Booking calls this first."""
+    if not elder.bookable:
+        raise Conflict(f"The elder is {elder.status}: no care can be booked.",
+                       {"elder_id": [f"The elder is {elder.status}."]})

@@ -1,0 +1,187 @@
+"""The elder registry: registration and edits with the rules that make a record trustworthy, family links,
+elders' own logins, and looking at whole personal data (which is always logged)."""
+import re
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.models import User
+from ..accounts.services import MOBILE_RE as MOBILE
+from ..accounts.services import create_user
+from ..audit.services import record
+from ..errors import Conflict, Forbidden, Invalid, invalid
+from ..extensions import db
+from ..regions.models import Region
+from . import idnumber
+from .models import Elder, FamilyLink
+from .scope import officer_covers
+
+MIN_AGE = 60
+# Mainland China's extreme points, give or take: a point outside cannot be an elder's home here.
+CHINA_LAT = (3.8, 53.6)
+CHINA_LNG = (73.5, 135.1)
+REGISTERING_ROLES = ("operator", "bureau", "family", "admin")
+EDITABLE = ("name", "phone", "address", "community_id", "lat", "lng", "hardship", "hardship_since",
+            "hardship_source", "lives_alone", "emergency_contacts")
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _check(fields: dict, *, today: date | None = None) -> dict[str, list[str]]:
+    """Every rule broken by a complete set of elder fields, by field name."""
+    today = today or date.today()
+    errors: dict[str, list[str]] = {}
+
+    def fail(field, message):
+        errors.setdefault(field, []).append(message)
+
+    number, birth = fields["id_number"], fields["birth_date"]
+    if len(number) != 18:
+        fail("id_number", "A resident ID number has 18 characters.")
+    elif not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        fail("id_number", "A resident ID number is 17 digits and a digit or X.")
+    elif idnumber.check_digit(number[:17]) != number[17]:
+        fail("id_number", "The check digit is wrong: the number was mistyped.")
+    else:
+        try:
+            embedded = idnumber.birth_date_of(number)
+        except ValueError:
+            fail("id_number", "The birth date inside the ID number is not a real date.")
+        else:
+            if embedded != birth:
+                fail("id_number", f"The ID number says born {embedded.isoformat()}, not {birth.isoformat()}.")
+            elif idnumber.gender_of(number) != fields["gender"]:
+                fail("gender", "The gender does not match the ID number.")
+    if birth > today:
+        fail("birth_date", "The birth date is in the future.")
+    elif age_on(birth, today) < MIN_AGE:
+        fail("birth_date", f"Elders are {MIN_AGE} or older.")
+    phone = fields.get("phone")
+    if phone and not MOBILE.match(phone):
+        fail("phone", "A mainland mobile number has 11 digits and starts with 13 to 19.")
+    if not CHINA_LAT[0] <= fields["lat"] <= CHINA_LAT[1]:
+        fail("lat", "The home is not in China: latitude must be from 3.8 to 53.6.")
+    if not CHINA_LNG[0] <= fields["lng"] <= CHINA_LNG[1]:
+        fail("lng", "The home is not in China: longitude must be from 73.5 to 135.1.")
+    community = db.session.get(Region, fields["community_id"])
+    if community is None or community.level != "community":
+        fail("community_id", "No such community.")
+    if fields.get("hardship", "none") != "none" and not fields.get("hardship_since"):
+        fail("hardship_since", "Give the date the hardship status took effect.")
+    elif fields.get("hardship_since") and fields["hardship_since"] > today:
+        fail("hardship_since", "The date is in the future.")
+    for i, contact in enumerate(fields.get("emergency_contacts") or []):
+        if contact.get("phone") and not MOBILE.match(contact["phone"]) and not re.match(
+                r"^0\d{2,3}-?\d{7,8}$", contact["phone"]):
+            fail(f"emergency_contacts.{i}.phone", "Not a mainland mobile or landline number.")
+    return errors
+
+
+def _normalise(fields: dict) -> dict:
+    fields = dict(fields)
+    if isinstance(fields.get("id_number"), str):
+        fields["id_number"] = fields["id_number"].strip().upper()
+    if isinstance(fields.get("name"), str):
+        fields["name"] = fields["name"].strip()
+    if fields.get("hardship") == "none":
+        fields["hardship_since"] = fields["hardship_source"] = None
+    return fields
+
+
+def register_elder(actor: User, fields: dict, *, relation: str | None = None) -> Elder:
+    """Register an elder. Officers register in their own region; a family account registers its own relative
+    and is linked to them."""
+    if actor.role not in REGISTERING_ROLES:
+        raise Forbidden("Your role cannot register elders.")
+    fields = _normalise(fields)
+    errors = _check(fields)
+    if not errors and actor.role != "family" and not officer_covers(actor, fields["community_id"]):
+        errors["community_id"] = ["This community is outside your region."]
+    if actor.role == "family" and not relation:
+        errors["relation"] = ["Say how you are related to the elder."]
+    if errors:
+        raise Invalid("The elder's details are not valid.", errors)
+    if db.session.scalar(select(Elder.id).where(Elder.id_number == fields["id_number"])) is not None:
+        raise Conflict("This ID number is already registered.", {"id_number": ["Already registered."]})
+    elder = Elder(**fields)
+    db.session.add(elder)
+    try:
+        db.session.flush()
+    except IntegrityError:  # registered by someone else a moment ago
+        db.session.rollback()
+        raise Conflict("This ID number is already registered.", {"id_number": ["Already registered."]}) from None
+    if actor.role == "family":
+        db.session.add(FamilyLink(elder_id=elder.id, user_id=actor.id, relation=relation))
+    record("elder.registered", elder, actor=actor, community_id=elder.community_id, hardship=elder.hardship)
+    return elder
+
+
+def update_elder(actor: User, elder: Elder, changes: dict) -> Elder:
+    """Edit what may change after registration; the ID number and birth date are fixed (a mistake there
+    means a new registration by the bureau). The log keeps old and new values."""
+    if not (officer_covers(actor, elder.community_id)):
+        raise Forbidden("Only officers of the elder's region can edit the record.")
+    changes = _normalise({k: v for k, v in changes.items() if k in EDITABLE})
+    merged = {c: getattr(elder, c) for c in ("id_number", "birth_date", "gender", *EDITABLE)} | changes
+    errors = _check(merged)
+    if "community_id" in changes and not errors and not officer_covers(actor, changes["community_id"]):
+        errors["community_id"] = ["This community is outside your region."]
+    if errors:
+        raise Invalid("The elder's details are not valid.", errors)
+    before = {k: _plain(getattr(elder, k)) for k in changes if getattr(elder, k) != changes[k]}
+    for key, value in changes.items():
+        setattr(elder, key, value)
+    if before:
+        db.session.flush()
+        record("elder.updated", elder, actor=actor, before=before,
+               after={k: _plain(changes[k]) for k in before})
+    return elder
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def reveal(actor: User, elder: Elder, reason: str | None) -> None:
+    """Allow and log one look at the whole ID number and phone. Only officers in scope, and only with a reason."""
+    if actor.role not in ("bureau", "operator") or not officer_covers(actor, elder.community_id):
+        raise Forbidden("Only bureau officers and operators of the elder's region may see whole personal data.")
+    if not reason or not reason.strip():
+        raise invalid("reason", "Say why you need the whole ID number and phone.")
+    record("elder.personal_data_revealed", elder, actor=actor, reason=reason.strip()[:200])
+
+
+def link_family(actor: User, elder: Elder, user_id: int, relation: str) -> FamilyLink:
+    """Let a family account see and act for the elder."""
+    if actor.role not in ("bureau", "operator", "admin") or not officer_covers(actor, elder.community_id):
+        raise Forbidden("Only officers of the elder's region can link family.")
+    user = db.session.get(User, user_id)
+    if user is None or user.role != "family":
+        raise invalid("user_id", "No family account with this id.")
+    if not relation or not relation.strip():
+        raise invalid("relation", "Say how they are related.")
+    if db.session.scalar(select(FamilyLink.id).where(FamilyLink.elder_id == elder.id,
+                                                     FamilyLink.user_id == user_id)) is not None:
+        raise Conflict("This family account is already linked.", {"user_id": ["Already linked."]})
+    link = FamilyLink(elder_id=elder.id, user_id=user_id, relation=relation.strip())
+    db.session.add(link)
+    db.session.flush()
+    record("elder.family_linked", elder, actor=actor, user_id=user_id, relation=link.relation)
+    return link
+
+
+def create_elder_login(actor: User, elder: Elder, username: str, password: str) -> User:
+    """Give the elder a login of their own."""
+    if not officer_covers(actor, elder.community_id):
+        raise Forbidden("Only officers of the elder's region can create the elder's login.")
+    if elder.user_id is not None:
+        raise Conflict("This elder already has a login.", {"username": ["The elder already has a login."]})
+    user = create_user(username=username, password=password, role="elder", display_name=elder.name,
+                       phone=elder.phone, actor=actor)
+    elder.user_id = user.id
+    db.session.flush()
+    record("elder.login_created", elder, actor=actor, user_id=user.id)
+    return user
