@@ -11,6 +11,7 @@ from eldercare.extensions import db as _db
 from eldercare.extensions import limiter
 
 from .factories import FACTORIES, make_token
+from .pages import Pages
 from .scratch import scratch_database
 
 
@@ -108,3 +109,9 @@ class ApiClient:
 @pytest.fixture
 def api(client):
     return ApiClient(client)
+
+
+@pytest.fixture
+def pages(client):
+    """The test client used like a browser: `pages.login(username)`, forms with `pages.token(path)`."""
+    return Pages(client)

@@ -75,7 +75,9 @@ def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
 
 
 def _json_error(code: int, status: str, message: str, errors: dict | None = None, headers=None):
-    body = {"code": code, "status": status, "message": message, "errors": errors or {}}
+    # Messages may be lazy translations: they become text here, in the request's language.
+    body = {"code": code, "status": status, "message": str(message),
+            "errors": {field: [str(m) for m in messages] for field, messages in (errors or {}).items()}}
     response = jsonify(body)
     response.status_code = code
     if headers:
@@ -108,7 +110,7 @@ def handle_service_error(error: ServiceError):
             422: "Unprocessable Entity"}.get(error.code, "Error")
     if wants_json():
         return _json_error(error.code, name, error.message, error.errors)
-    return _page_error(error.code, error.message)
+    return _page_error(error.code, str(error.message))
 
 
 def handle_unexpected(error: Exception):

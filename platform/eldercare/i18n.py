@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,28 @@ def N_(message: str) -> str:
 # Shown on pages but written by libraries, so extraction would not find them in our code.
 LIBRARY_MESSAGES = (
     N_("Please log in to access this page."),  # Flask-Login, flashed before sending someone to the login page
+    # marshmallow's messages, shown next to form fields
+    N_("Missing data for required field."),
+    N_("Not a valid date."),
+    N_("Not a valid integer."),
+    N_("Not a valid number."),
+    N_("Not a valid string."),
+    N_("Unknown field."),
+    N_("Must be one of: M, F."),
+    N_("Must be one of: none, low_income, dibao, tekun."),
+    N_("Must be one of: death, hospital_admission, hospital_discharge, institution_admission."),
+    N_("Length must be between 1 and 40."),
+    N_("Length must be between 1 and 200."),
+    N_("Longer than maximum length 20."),
 )
 
 
 def select_locale() -> str:
+    if not has_request_context():  # commands print English
+        return "en"
+    if request.path.startswith("/api/"):
+        # The API speaks English unless the client asks for Chinese; pages speak Chinese unless switched.
+        return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
     wanted = request.args.get("lang")
     if wanted in current_app.config["LANGUAGES"]:
         session["lang"] = wanted

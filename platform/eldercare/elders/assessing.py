@@ -2,6 +2,8 @@
 12-month rule, and keeping the elder's current care level in step with the latest assessment."""
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
+
 from ..accounts.models import User
 from ..audit.services import record
 from ..errors import Forbidden, Invalid, invalid
@@ -27,29 +29,32 @@ def record_assessment(actor: User, elder: Elder, *, assessed_on: date, reason: s
     A second assessment within 12 months of the last is refused unless the elder's condition changed:
     assessments decide voucher tiers, and re-assessing until the level suits is what the rule prevents."""
     if not officer_covers(actor, elder.community_id):
-        raise Forbidden("Only officers of the elder's region can assess.")
+        raise Forbidden(_l("Only officers of the elder's region can assess."))
     if reason not in ASSESSMENT_REASONS:
-        raise invalid("reason", f"Must be one of: {', '.join(ASSESSMENT_REASONS)}.")
+        raise invalid("reason", _l("Must be one of: %(choices)s.", choices=", ".join(ASSESSMENT_REASONS)))
     diagnoses = diagnoses or {}
     unknown = set(diagnoses) - set(DIAGNOSES)
     if unknown:
-        raise Invalid("Unknown diagnoses.", {f"diagnoses.{k}": [f"Must be one of: {', '.join(DIAGNOSES)}."]
-                                             for k in sorted(unknown)})
+        allowed = _l("Must be one of: %(choices)s.", choices=", ".join(DIAGNOSES))
+        raise Invalid(_l("Unknown diagnoses."), {f"diagnoses.{k}": [allowed] for k in sorted(unknown)})
     if assessed_on > date.today():
-        raise invalid("assessed_on", "The date is in the future.")
+        raise invalid("assessed_on", _l("The date is in the future."))
     total, level = score(items, diagnoses, risk_events_30d)  # raises Invalid naming each bad item
 
     latest = elder.assessments[-1] if elder.assessments else None
     if latest is None and reason != "initial":
-        raise invalid("reason", "The elder has never been assessed: this is the initial assessment.")
+        raise invalid("reason", _l("The elder has never been assessed: this is the initial assessment."))
     if latest is not None:
         if reason == "initial":
-            raise invalid("reason", f"The elder was already assessed on {latest.assessed_on.isoformat()}.")
+            raise invalid("reason", _l("The elder was already assessed on %(day)s.",
+                                       day=latest.assessed_on.isoformat()))
         if assessed_on < latest.assessed_on:
-            raise invalid("assessed_on", f"Earlier than the latest assessment ({latest.assessed_on.isoformat()}).")
+            raise invalid("assessed_on", _l("Earlier than the latest assessment (%(day)s).",
+                                                day=latest.assessed_on.isoformat()))
         if assessed_on < one_year_after(latest.assessed_on) and reason != "condition_changed":
-            raise invalid("reason", f"The elder was assessed on {latest.assessed_on.isoformat()}, less than 12 "
-                                    "months ago: assess again only if the condition changed (condition_changed).")
+            raise invalid("reason", _l("The elder was assessed on %(day)s, less than 12 months ago: assess again "
+                                       "only if the condition changed (condition_changed).",
+                                       day=latest.assessed_on.isoformat()))
     assessment = Assessment(elder=elder, assessed_on=assessed_on, reason=reason, items=dict(items),
                             diagnoses={k: bool(v) for k, v in diagnoses.items()}, risk_events_30d=risk_events_30d,
                             total_score=total, care_level=level, assessor_id=actor.id)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 from ..errors import Invalid
 
 ITEMS_CSV = Path(__file__).parent / "data" / "gbt42195_items.csv"
@@ -46,17 +48,17 @@ def score(items: dict, diagnoses: dict | None = None, risk_events_30d: int = 0) 
     for spec in specs:
         value = items.get(spec.code)
         if value is None:
-            errors[f"items.{spec.code}"] = ["Missing item."]
+            errors[f"items.{spec.code}"] = [_l("Missing item.")]
         elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= spec.max_points:
-            errors[f"items.{spec.code}"] = [f"Must be a whole number from 0 to {spec.max_points}."]
+            errors[f"items.{spec.code}"] = [_l("Must be a whole number from 0 to %(most)d.", most=spec.max_points)]
     known = {s.code for s in specs}
     for code in items:
         if code not in known:
-            errors[f"items.{code}"] = ["Not an item of GB/T 42195-2022."]
+            errors[f"items.{code}"] = [_l("Not an item of GB/T 42195-2022.")]
     if not isinstance(risk_events_30d, int) or isinstance(risk_events_30d, bool) or risk_events_30d < 0:
         errors["risk_events_30d"] = ["Must be a whole number, 0 or more."]
     if errors:
-        raise Invalid("The assessment has invalid items.", errors)
+        raise Invalid(_l("The assessment has invalid items."), errors)
 
     total = sum(items[s.code] for s in specs)
     if diagnoses.get("coma"):

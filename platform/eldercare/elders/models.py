@@ -1,5 +1,6 @@
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -9,6 +10,17 @@ from ..extensions import db
 HARDSHIP = ("none", "low_income", "dibao", "tekun")
 CARE_LEVELS = ("intact", "mild", "moderate", "severe", "total")
 STATUSES = ("active", "hospitalized", "institutionalized", "deceased", "suspended")
+STATUS_LABELS = {"active": _l("active"), "hospitalized": _l("in hospital"),
+                 "institutionalized": _l("in a care institution"), "deceased": _l("deceased"),
+                 "suspended": _l("suspended")}
+HARDSHIP_LABELS = {"none": _l("none"), "low_income": _l("low income"), "dibao": _l("dibao (minimum living allowance)"),
+                   "tekun": _l("tekun (destitute support)")}
+CARE_LEVEL_LABELS = {"intact": _l("ability intact"), "mild": _l("mildly disabled"),
+                     "moderate": _l("moderately disabled"), "severe": _l("severely disabled"),
+                     "total": _l("totally disabled")}
+EVENT_LABELS = {"death": _l("death"), "hospital_admission": _l("hospital admission"),
+                "hospital_discharge": _l("hospital discharge"),
+                "institution_admission": _l("moved into a care institution")}
 ASSESSMENT_REASONS = ("initial", "periodic", "condition_changed")
 EVENT_KINDS = ("death", "hospital_admission", "hospital_discharge", "institution_admission")
 

@@ -4,12 +4,14 @@ orders, vouchers) hears of it through `elder_status_changed` and acts in the sam
 from datetime import date
 
 from blinker import signal
+from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
 from ..audit.services import record
 from ..errors import Conflict, Forbidden, invalid
 from ..extensions import db
-from .models import Elder, ElderEvent, StatusChange
+from ..i18n import N_
+from .models import STATUS_LABELS, Elder, ElderEvent, StatusChange
 from .scope import officer_covers
 
 # send(elder, from_status=..., to_status=..., reason=..., actor=...): subscribers cancel orders, suspend vouchers.
@@ -22,28 +24,29 @@ TRANSITIONS = {
     "hospital_discharge": (("hospitalized",), "active"),
     "institution_admission": (("active", "hospitalized"), "institutionalized"),
 }
+# Kept in the history in English, translated when shown.
 REASONS = {
-    "death": "Died",
-    "hospital_admission": "Admitted to hospital",
-    "hospital_discharge": "Discharged from hospital",
-    "institution_admission": "Moved into a care institution",
+    "death": N_("Died"),
+    "hospital_admission": N_("Admitted to hospital"),
+    "hospital_discharge": N_("Discharged from hospital"),
+    "institution_admission": N_("Moved into a care institution"),
 }
 
 
 def record_event(actor: User, elder: Elder, kind: str, occurred_on: date, note: str | None = None) -> ElderEvent:
     """Record the event and change the elder's status at once."""
     if not officer_covers(actor, elder.community_id):
-        raise Forbidden("Only officers of the elder's region can record registry events.")
+        raise Forbidden(_l("Only officers of the elder's region can record registry events."))
     if kind not in TRANSITIONS:
-        raise invalid("kind", f"Must be one of: {', '.join(TRANSITIONS)}.")
+        raise invalid("kind", _l("Must be one of: %(choices)s.", choices=", ".join(TRANSITIONS)))
     if occurred_on > date.today():
-        raise invalid("occurred_on", "The date is in the future.")
+        raise invalid("occurred_on", _l("The date is in the future."))
     if occurred_on < elder.birth_date:
-        raise invalid("occurred_on", "The date is before the elder was born.")
+        raise invalid("occurred_on", _l("The date is before the elder was born."))
     allowed_from, to_status = TRANSITIONS[kind]
     if elder.status not in allowed_from:
-        raise Conflict(f"Cannot record {kind} for an elder who is {elder.status}.",
-                       {"kind": [f"Not possible while the elder is {elder.status}."]})
+        message = _l("Not possible while the elder is %(status)s.", status=STATUS_LABELS[elder.status])
+        raise Conflict(message, {"kind": [message]})
     event = ElderEvent(elder_id=elder.id, kind=kind, occurred_on=occurred_on, note=note,
                        recorded_by_id=actor.id)
     db.session.add(event)
@@ -67,5 +70,5 @@ def change_status(elder: Elder, to_status: str, *, reason: str, actor: User | No
 def ensure_bookable(elder: Elder) -> None:
     """Raise Conflict unless care can be booked for the elder now. Booking calls this first."""
     if not elder.bookable:
-        raise Conflict(f"The elder is {elder.status}: no care can be booked.",
-                       {"elder_id": [f"The elder is {elder.status}."]})
+        message = _l("The elder is %(status)s: no care can be booked.", status=STATUS_LABELS[elder.status])
+        raise Conflict(message, {"elder_id": [message]})

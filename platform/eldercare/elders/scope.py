@@ -1,5 +1,6 @@
 """Who may see which elders. An elder outside someone's scope answers 404, as if it did not exist, so that
 probing IDs tells nothing."""
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, select, true
 
 from ..errors import NotFound
@@ -35,7 +36,7 @@ def visible_elder(elder_id: int, user) -> Elder:
     """The elder, or NotFound if there is none or `user` may not see it."""
     elder = db.session.scalar(select(Elder).where(Elder.id == elder_id, visible_condition(user)))
     if elder is None:
-        raise NotFound("No such elder.")
+        raise NotFound(_l("No such elder."))
     return elder
 
 

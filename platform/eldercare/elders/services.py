@@ -3,6 +3,7 @@ elders' own logins, and looking at whole personal data (which is always logged).
 import re
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -40,43 +41,44 @@ def _check(fields: dict, *, today: date | None = None) -> dict[str, list[str]]:
 
     number, birth = fields["id_number"], fields["birth_date"]
     if len(number) != 18:
-        fail("id_number", "A resident ID number has 18 characters.")
+        fail("id_number", _l("A resident ID number has 18 characters."))
     elif not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        fail("id_number", "A resident ID number is 17 digits and a digit or X.")
+        fail("id_number", _l("A resident ID number is 17 digits and a digit or X."))
     elif idnumber.check_digit(number[:17]) != number[17]:
-        fail("id_number", "The check digit is wrong: the number was mistyped.")
+        fail("id_number", _l("The check digit is wrong: the number was mistyped."))
     else:
         try:
             embedded = idnumber.birth_date_of(number)
         except ValueError:
-            fail("id_number", "The birth date inside the ID number is not a real date.")
+            fail("id_number", _l("The birth date inside the ID number is not a real date."))
         else:
             if embedded != birth:
-                fail("id_number", f"The ID number says born {embedded.isoformat()}, not {birth.isoformat()}.")
+                fail("id_number", _l("The ID number says born %(embedded)s, not %(given)s.",
+                                     embedded=embedded.isoformat(), given=birth.isoformat()))
             elif idnumber.gender_of(number) != fields["gender"]:
-                fail("gender", "The gender does not match the ID number.")
+                fail("gender", _l("The gender does not match the ID number."))
     if birth > today:
-        fail("birth_date", "The birth date is in the future.")
+        fail("birth_date", _l("The birth date is in the future."))
     elif age_on(birth, today) < MIN_AGE:
-        fail("birth_date", f"Elders are {MIN_AGE} or older.")
+        fail("birth_date", _l("Elders are %(age)d or older.", age=MIN_AGE))
     phone = fields.get("phone")
     if phone and not MOBILE.match(phone):
-        fail("phone", "A mainland mobile number has 11 digits and starts with 13 to 19.")
+        fail("phone", _l("A mainland mobile number has 11 digits and starts with 13 to 19."))
     if not CHINA_LAT[0] <= fields["lat"] <= CHINA_LAT[1]:
-        fail("lat", "The home is not in China: latitude must be from 3.8 to 53.6.")
+        fail("lat", _l("The home is not in China: latitude must be from 3.8 to 53.6."))
     if not CHINA_LNG[0] <= fields["lng"] <= CHINA_LNG[1]:
-        fail("lng", "The home is not in China: longitude must be from 73.5 to 135.1.")
+        fail("lng", _l("The home is not in China: longitude must be from 73.5 to 135.1."))
     community = db.session.get(Region, fields["community_id"])
     if community is None or community.level != "community":
-        fail("community_id", "No such community.")
+        fail("community_id", _l("No such community."))
     if fields.get("hardship", "none") != "none" and not fields.get("hardship_since"):
-        fail("hardship_since", "Give the date the hardship status took effect.")
+        fail("hardship_since", _l("Give the date the hardship status took effect."))
     elif fields.get("hardship_since") and fields["hardship_since"] > today:
-        fail("hardship_since", "The date is in the future.")
+        fail("hardship_since", _l("The date is in the future."))
     for i, contact in enumerate(fields.get("emergency_contacts") or []):
         if contact.get("phone") and not MOBILE.match(contact["phone"]) and not re.match(
                 r"^0\d{2,3}-?\d{7,8}$", contact["phone"]):
-            fail(f"emergency_contacts.{i}.phone", "Not a mainland mobile or landline number.")
+            fail(f"emergency_contacts.{i}.phone", _l("Not a mainland mobile or landline number."))
     return errors
 
 
@@ -95,24 +97,25 @@ def register_elder(actor: User, fields: dict, *, relation: str | None = None) ->
     """Register an elder. Officers register in their own region; a family account registers its own relative
     and is linked to them."""
     if actor.role not in REGISTERING_ROLES:
-        raise Forbidden("Your role cannot register elders.")
+        raise Forbidden(_l("Your role cannot register elders."))
     fields = _normalise(fields)
     errors = _check(fields)
     if not errors and actor.role != "family" and not officer_covers(actor, fields["community_id"]):
-        errors["community_id"] = ["This community is outside your region."]
+        errors["community_id"] = [_l("This community is outside your region.")]
     if actor.role == "family" and not relation:
-        errors["relation"] = ["Say how you are related to the elder."]
+        errors["relation"] = [_l("Say how you are related to the elder.")]
     if errors:
-        raise Invalid("The elder's details are not valid.", errors)
+        raise Invalid(_l("The elder's details are not valid."), errors)
     if db.session.scalar(select(Elder.id).where(Elder.id_number == fields["id_number"])) is not None:
-        raise Conflict("This ID number is already registered.", {"id_number": ["Already registered."]})
+        raise Conflict(_l("This ID number is already registered."), {"id_number": [_l("Already registered.")]})
     elder = Elder(**fields)
     db.session.add(elder)
     try:
         db.session.flush()
     except IntegrityError:  # registered by someone else a moment ago
         db.session.rollback()
-        raise Conflict("This ID number is already registered.", {"id_number": ["Already registered."]}) from None
+        raise Conflict(_l("This ID number is already registered."),
+                       {"id_number": [_l("Already registered.")]}) from None
     if actor.role == "family":
         db.session.add(FamilyLink(elder_id=elder.id, user_id=actor.id, relation=relation))
     record("elder.registered", elder, actor=actor, community_id=elder.community_id, hardship=elder.hardship)
@@ -123,14 +126,14 @@ def update_elder(actor: User, elder: Elder, changes: dict) -> Elder:
     """Edit what may change after registration; the ID number and birth date are fixed (a mistake there
     means a new registration by the bureau). The log keeps old and new values."""
     if not (officer_covers(actor, elder.community_id)):
-        raise Forbidden("Only officers of the elder's region can edit the record.")
+        raise Forbidden(_l("Only officers of the elder's region can edit the record."))
     changes = _normalise({k: v for k, v in changes.items() if k in EDITABLE})
     merged = {c: getattr(elder, c) for c in ("id_number", "birth_date", "gender", *EDITABLE)} | changes
     errors = _check(merged)
     if "community_id" in changes and not errors and not officer_covers(actor, changes["community_id"]):
-        errors["community_id"] = ["This community is outside your region."]
+        errors["community_id"] = [_l("This community is outside your region.")]
     if errors:
-        raise Invalid("The elder's details are not valid.", errors)
+        raise Invalid(_l("The elder's details are not valid."), errors)
     before = {k: _plain(getattr(elder, k)) for k in changes if getattr(elder, k) != changes[k]}
     for key, value in changes.items():
         setattr(elder, key, value)
@@ -148,24 +151,24 @@ def _plain(value):
 def reveal(actor: User, elder: Elder, reason: str | None) -> None:
     """Allow and log one look at the whole ID number and phone. Only officers in scope, and only with a reason."""
     if actor.role not in ("bureau", "operator") or not officer_covers(actor, elder.community_id):
-        raise Forbidden("Only bureau officers and operators of the elder's region may see whole personal data.")
+        raise Forbidden(_l("Only bureau officers and operators of the elder's region may see whole personal data."))
     if not reason or not reason.strip():
-        raise invalid("reason", "Say why you need the whole ID number and phone.")
+        raise invalid("reason", _l("Say why you need the whole ID number and phone."))
     record("elder.personal_data_revealed", elder, actor=actor, reason=reason.strip()[:200])
 
 
 def link_family(actor: User, elder: Elder, user_id: int, relation: str) -> FamilyLink:
     """Let a family account see and act for the elder."""
     if actor.role not in ("bureau", "operator", "admin") or not officer_covers(actor, elder.community_id):
-        raise Forbidden("Only officers of the elder's region can link family.")
+        raise Forbidden(_l("Only officers of the elder's region can link family."))
     user = db.session.get(User, user_id)
     if user is None or user.role != "family":
-        raise invalid("user_id", "No family account with this id.")
+        raise invalid("user_id", _l("No family account with this id."))
     if not relation or not relation.strip():
-        raise invalid("relation", "Say how they are related.")
+        raise invalid("relation", _l("Say how they are related."))
     if db.session.scalar(select(FamilyLink.id).where(FamilyLink.elder_id == elder.id,
                                                      FamilyLink.user_id == user_id)) is not None:
-        raise Conflict("This family account is already linked.", {"user_id": ["Already linked."]})
+        raise Conflict(_l("This family account is already linked."), {"user_id": [_l("Already linked.")]})
     link = FamilyLink(elder_id=elder.id, user_id=user_id, relation=relation.strip())
     db.session.add(link)
     db.session.flush()
@@ -176,9 +179,9 @@ def link_family(actor: User, elder: Elder, user_id: int, relation: str) -> Famil
 def create_elder_login(actor: User, elder: Elder, username: str, password: str) -> User:
     """Give the elder a login of their own."""
     if not officer_covers(actor, elder.community_id):
-        raise Forbidden("Only officers of the elder's region can create the elder's login.")
+        raise Forbidden(_l("Only officers of the elder's region can create the elder's login."))
     if elder.user_id is not None:
-        raise Conflict("This elder already has a login.", {"username": ["The elder already has a login."]})
+        raise Conflict(_l("This elder already has a login."), {"username": [_l("The elder already has a login.")]})
     user = create_user(username=username, password=password, role="elder", display_name=elder.name,
                        phone=elder.phone, actor=actor)
     elder.user_id = user.id

@@ -1,8 +1,7 @@
+"""Pages driven through the test client like a browser would: logging in, forms with their CSRF token."""
 import re
 
-import pytest
-
-from ..factories import PASSWORD
+from .factories import PASSWORD
 
 
 def csrf_token(html: str) -> str:
@@ -26,8 +25,3 @@ class Pages:
 
     def logout(self):
         return self.client.post("/logout", data={"csrf_token": self.token("/")})
-
-
-@pytest.fixture
-def pages(client):
-    return Pages(client)
