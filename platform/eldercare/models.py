@@ -2,6 +2,15 @@
 from .accounts.models import ApiToken, User  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
 from .catalog.models import Category, Item  # noqa: F401
-from .elders.models import Assessment, Elder, FamilyLink  # noqa: F401
-from .providers.models import Caregiver, Provider  # noqa: F401
+from .elders.models import Assessment, Elder, ElderEvent, FamilyLink, StatusChange  # noqa: F401
+from .orders.models import OrderOffer, OrderStatusChange, WorkOrder  # noqa: F401
+from .providers.models import (  # noqa: F401
+    Availability,
+    Caregiver,
+    Certificate,
+    Provider,
+    ProviderDocument,
+    ProviderPrice,
+    ProviderReview,
+)
 from .regions.models import Region  # noqa: F401

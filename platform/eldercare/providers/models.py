@@ -1,12 +1,18 @@
-from datetime import datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, utcnow
 from ..extensions import db
 
 STATUSES = ("pending", "approved", "rejected", "needs_info", "suspended")
+REVIEW_DECISIONS = ("approve", "reject", "needs_info", "suspend", "reinstate")
+# The certificate a caregiver needs, unexpired on the day of the visit, to serve a category. Categories not
+# listed need none beyond the caregiver's training.
+CERTIFICATE_KINDS = ("elderly_care", "nurse", "health", "rehab_therapist", "driver")
+CATEGORY_CERTIFICATE = {"rehab_nursing": "nurse", "meal": "health", "bathing": "elderly_care",
+                        "personal_care": "elderly_care", "medical_escort": "elderly_care"}
 
 provider_categories = Table(
     "provider_categories",
@@ -47,10 +53,77 @@ class Provider(db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))
     address: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    review_note: Mapped[str | None] = mapped_column(String(400))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Track record, kept up to date as orders complete, so matching can rank without scanning orders.
+    completed_count: Mapped[int] = mapped_column(default=0)
+    on_time_count: Mapped[int] = mapped_column(default=0)
+    rating_count: Mapped[int] = mapped_column(default=0)
+    rating_sum: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time_count / self.completed_count if self.completed_count else None
+
+    @property
+    def rating(self) -> float | None:
+        return self.rating_sum / self.rating_count if self.rating_count else None
 
     categories = relationship("Category", secondary=provider_categories)
     service_areas = relationship("Region", secondary=provider_areas)
     caregivers: Mapped[list["Caregiver"]] = relationship(back_populates="provider")
+    prices: Mapped[list["ProviderPrice"]] = relationship(back_populates="provider")
+    documents: Mapped[list["ProviderDocument"]] = relationship(back_populates="provider",
+                                                                order_by="ProviderDocument.id")
+    reviews: Mapped[list["ProviderReview"]] = relationship(back_populates="provider", order_by="ProviderReview.id")
+
+
+class ProviderPrice(db.Model):
+    """What a provider charges for an item: at most the catalogue's guide price."""
+
+    __tablename__ = "provider_prices"
+    __table_args__ = (CheckConstraint("price_fen >= 0", name="price_not_negative"),)
+
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    price_fen: Mapped[int]
+
+    provider: Mapped[Provider] = relationship(back_populates="prices")
+    item = relationship("Item")
+
+
+class ProviderDocument(db.Model):
+    """A document sent with an application (licence scan, insurance, ...); the file lives under instance/."""
+
+    __tablename__ = "provider_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    provider: Mapped[Provider] = relationship(back_populates="documents")
+
+
+class ProviderReview(db.Model):
+    """One decision by the bureau on a provider: approve, reject, ask for more, suspend, reinstate."""
+
+    __tablename__ = "provider_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(400))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    provider: Mapped[Provider] = relationship(back_populates="reviews")
 
 
 class Caregiver(db.Model):
@@ -69,3 +142,40 @@ class Caregiver(db.Model):
 
     provider: Mapped[Provider] = relationship(back_populates="caregivers")
     categories = relationship("Category", secondary=caregiver_categories)
+    certificates: Mapped[list["Certificate"]] = relationship(back_populates="caregiver", order_by="Certificate.id")
+    availability: Mapped[list["Availability"]] = relationship(
+        back_populates="caregiver", order_by="(Availability.weekday, Availability.start_time)")
+    user = relationship("User", foreign_keys=[user_id])
+
+
+class Certificate(db.Model):
+    """A caregiver's certificate (养老护理员证, 护士执业证, 健康证, ...) with its level and expiry."""
+
+    __tablename__ = "caregiver_certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caregiver_id: Mapped[int] = mapped_column(ForeignKey("caregivers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    level: Mapped[str | None] = mapped_column(String(20))
+    expires_on: Mapped[date]
+
+    caregiver: Mapped[Caregiver] = relationship(back_populates="certificates")
+
+
+class Availability(db.Model):
+    """A weekly window when the caregiver works, in Beijing time; Monday is 0."""
+
+    __tablename__ = "caregiver_availability"
+    __table_args__ = (
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday_range"),
+        CheckConstraint("start_time < end_time", name="start_before_end"),
+        UniqueConstraint("caregiver_id", "weekday", "start_time", name="uq_caregiver_availability_slot"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caregiver_id: Mapped[int] = mapped_column(ForeignKey("caregivers.id"), index=True)
+    weekday: Mapped[int]
+    start_time: Mapped[time]
+    end_time: Mapped[time]
+
+    caregiver: Mapped[Caregiver] = relationship(back_populates="availability")

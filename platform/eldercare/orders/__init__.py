@@ -1,0 +1,1 @@
+"""Work orders: booking, matching, dispatch, the visit, confirmation."""

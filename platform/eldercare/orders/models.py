@@ -1,0 +1,96 @@
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import UTCDateTime, utcnow
+from ..extensions import db
+
+# API.md's work-order states.
+STATUSES = ("pending", "dispatched", "accepted", "in_service", "completed", "confirmed", "settled", "escalated",
+            "cancelled", "disputed")
+OPEN_STATUSES = ("pending", "dispatched", "accepted", "escalated")  # cancellable, not yet in service
+OFFER_STATUSES = ("open", "accepted", "rejected", "expired", "withdrawn")
+
+
+class WorkOrder(db.Model):
+    """One booked visit, from booking through dispatch, the visit, confirmation and settlement."""
+
+    __tablename__ = "work_orders"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("price_fen >= 0 AND voucher_fen >= 0 AND copay_fen >= 0", name="money_not_negative"),
+        CheckConstraint("voucher_fen + copay_fen = price_fen", name="money_adds_up"),
+        # Matching counts a caregiver's and a provider's orders on a day.
+        Index("ix_work_orders_caregiver_start", "caregiver_id", "scheduled_start"),
+        Index("ix_work_orders_provider_start", "provider_id", "scheduled_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    scheduled_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    scheduled_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    quantity: Mapped[int] = mapped_column(default=1)
+    price_fen: Mapped[int] = mapped_column(default=0)
+    voucher_fen: Mapped[int] = mapped_column(default=0)
+    copay_fen: Mapped[int] = mapped_column(default=0)
+    pay_with: Mapped[str] = mapped_column(String(10), default="self")
+    note: Mapped[str | None] = mapped_column(String(400))
+    # The provider the order is offered to, then the one doing it; the caregiver once accepted.
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
+    caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregivers.id"))
+    preferred_provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The ranked candidates at booking, with why each ranked where it did; dispatch walks down the list.
+    ranking: Mapped[list] = mapped_column(JSON, default=list)
+    cancel_reason: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    elder = relationship("Elder")
+    item = relationship("Item")
+    provider = relationship("Provider", foreign_keys=[provider_id])
+    caregiver = relationship("Caregiver")
+    offers: Mapped[list["OrderOffer"]] = relationship(back_populates="order", order_by="OrderOffer.id")
+    history: Mapped[list["OrderStatusChange"]] = relationship(back_populates="order",
+                                                              order_by="OrderStatusChange.id")
+
+
+class OrderOffer(db.Model):
+    """The order offered to one provider, who must answer before `expires_at`."""
+
+    __tablename__ = "order_offers"
+    __table_args__ = (Index("ix_order_offers_open_expiry", "status", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    rank: Mapped[int]
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(400))
+
+    order: Mapped[WorkOrder] = relationship(back_populates="offers")
+    provider = relationship("Provider")
+
+
+class OrderStatusChange(db.Model):
+    """The order's history: every status it passed through, when, by whom and why."""
+
+    __tablename__ = "order_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(String(400))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[WorkOrder] = relationship(back_populates="history")
