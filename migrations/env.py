@@ -67,6 +67,11 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def include_name(name, type_, parent_names):
+    """APScheduler's job table belongs to the scheduler, not to our models: autogenerate leaves it alone."""
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def render_item(type_, obj, autogen_context):
     """Render our UTCDateTime as a plain DateTime, so migrations never import the app's code."""
     from eldercare.db import UTCDateTime
@@ -97,6 +102,7 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
+    conf_args.setdefault("include_name", include_name)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

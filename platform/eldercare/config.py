@@ -1,4 +1,5 @@
 """Settings from the environment, with safe defaults for a developer's machine."""
+import json
 import os
 from pathlib import Path
 
@@ -32,6 +33,12 @@ class Config:
     LOGIN_FAILURE_LIMIT = "5 per minute"
 
     API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", "12"))
+
+    # Minutes an offered provider has to accept, by category code; e.g. DISPATCH_ACCEPT_MINUTES='{"meal": 15}'.
+    DISPATCH_ACCEPT_MINUTES = {"emergency": 2, "default": 30} | json.loads(
+        os.environ.get("DISPATCH_ACCEPT_MINUTES", "{}"))
+    # How often the scheduler process looks for offers nobody answered.
+    OFFER_SWEEP_SECONDS = int(os.environ.get("OFFER_SWEEP_SECONDS", "15"))
 
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

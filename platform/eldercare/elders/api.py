@@ -16,12 +16,12 @@ from .schemas import (
     ElderLoginSchema,
     ElderQuerySchema,
     ElderSchema,
+    ElderStatusChangeSchema,
     EventCreateSchema,
     EventSchema,
     FamilyLinkCreateSchema,
     FamilyLinkSchema,
     RevealQuerySchema,
-    StatusChangeSchema,
 )
 from .scope import visible_condition, visible_elder
 
@@ -165,7 +165,7 @@ def record_event(data, elder_id):
 
 @blp.route("/elders/<int:elder_id>/status-history", methods=["GET"])
 @login_required
-@blp.response(200, StatusChangeSchema(many=True))
+@blp.response(200, ElderStatusChangeSchema(many=True))
 def status_history(elder_id):
     """Every change of the elder's status, oldest first."""
     return visible_elder(elder_id, current_user).status_changes

@@ -157,7 +157,7 @@ class EventSchema(ma.Schema):
     status = ma.fields.Function(lambda e: e.elder.status)
 
 
-class StatusChangeSchema(ma.Schema):
+class ElderStatusChangeSchema(ma.Schema):
     from_status = ma.fields.String()
     to_status = ma.fields.String()
     reason = ma.fields.String()

@@ -1,0 +1,70 @@
+"""/api/v1/orders: booking, the order's history, and the provider's answer to an offer."""
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..apibase import Blueprint, login_required, paginate_query, roles_required
+from ..extensions import db
+from . import booking, dispatch
+from .models import WorkOrder
+from .schemas import AcceptSchema, OrderCreateSchema, OrderQuerySchema, OrderSchema, RejectSchema
+from .scope import visible_condition, visible_order
+
+blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Work orders")
+
+
+@blp.route("/orders", methods=["POST"])
+@roles_required(*booking.BOOKING_ROLES)
+@blp.arguments(OrderCreateSchema)
+@blp.response(201, OrderSchema)
+def create_order(data):
+    """Book a service; the order is offered to the best provider at once (or escalated if none can come)."""
+    order = booking.book(current_user, **data)
+    db.session.commit()
+    return order
+
+
+@blp.route("/orders", methods=["GET"])
+@login_required
+@blp.arguments(OrderQuerySchema, location="query")
+@blp.response(200, OrderSchema(many=True))
+@blp.paginate()
+def list_orders(query, pagination_parameters):
+    """The orders the caller may see, newest first; `?status=escalated` is the queue nobody took."""
+    stmt = select(WorkOrder).where(visible_condition(current_user)).order_by(WorkOrder.id.desc())
+    if "status" in query:
+        stmt = stmt.where(WorkOrder.status == query["status"])
+    if "elder_id" in query:
+        stmt = stmt.where(WorkOrder.elder_id == query["elder_id"])
+    return paginate_query(stmt, pagination_parameters)
+
+
+@blp.route("/orders/<int:order_id>", methods=["GET"])
+@login_required
+@blp.response(200, OrderSchema)
+def get_order(order_id):
+    """One order with its offers and full status history."""
+    return visible_order(order_id, current_user)
+
+
+@blp.route("/orders/<int:order_id>/accept", methods=["POST"])
+@roles_required("provider_admin")
+@blp.arguments(AcceptSchema)
+@blp.response(200, OrderSchema)
+def accept_order(data, order_id):
+    """Take an order offered to your organisation and name the caregiver; 409 if it is no longer yours."""
+    visible_order(order_id, current_user)
+    order = dispatch.accept(current_user, order_id, data["caregiver_id"])
+    db.session.commit()
+    return order
+
+
+@blp.route("/orders/<int:order_id>/reject", methods=["POST"])
+@roles_required("provider_admin")
+@blp.arguments(RejectSchema)
+@blp.response(200, OrderSchema)
+def reject_order(data, order_id):
+    """Decline an offered order; it goes to the next provider at once."""
+    visible_order(order_id, current_user)
+    order = dispatch.reject(current_user, order_id, data["reason"])
+    db.session.commit()
+    return order

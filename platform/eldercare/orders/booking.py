@@ -1,0 +1,50 @@
+"""Booking a work order: the checks that come before anyone is asked to go. Vouchers and payment join here
+with the work-order issue; for now an order is paid by the elder at the catalogue's guide price."""
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from ..catalog.models import Item
+from ..db import utcnow
+from ..elders.registry import ensure_bookable
+from ..elders.scope import visible_elder
+from ..errors import Forbidden, invalid
+from ..extensions import db
+from .dispatch import dispatch, set_status
+from .models import WorkOrder
+
+BOOKING_ROLES = ("elder", "family", "operator", "admin")
+MAX_DAYS_AHEAD = 90
+
+
+def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quantity: int = 1,
+         note: str | None = None, preferred_provider_id: int | None = None, pay_with: str = "self",
+         now: datetime | None = None) -> WorkOrder:
+    """Create the order and dispatch it to the best provider at once."""
+    now = now or utcnow()
+    if actor.role not in BOOKING_ROLES:
+        raise Forbidden(_l("Your role cannot book services."))
+    elder = visible_elder(elder_id, actor)
+    ensure_bookable(elder)
+    item = db.session.get(Item, item_id)
+    if item is None or not item.active:
+        raise invalid("item_id", _l("No such service, or it can no longer be booked."))
+    if scheduled_start.tzinfo is None:
+        raise invalid("scheduled_start", _l("Give the time with its offset, e.g. 2026-12-01T09:00:00+08:00."))
+    if scheduled_start < now:
+        raise invalid("scheduled_start", _l("The time has passed."))
+    if scheduled_start > now + timedelta(days=MAX_DAYS_AHEAD):
+        raise invalid("scheduled_start", _l("Book at most %(days)d days ahead.", days=MAX_DAYS_AHEAD))
+    if not 1 <= quantity <= 20:
+        raise invalid("quantity", _l("Must be from 1 to 20."))
+    price = item.price_fen * quantity
+    order = WorkOrder(elder_id=elder.id, item_id=item.id, scheduled_start=scheduled_start,
+                      scheduled_end=scheduled_start + timedelta(minutes=item.duration_minutes * quantity),
+                      quantity=quantity, price_fen=price, voucher_fen=0, copay_fen=price, pay_with=pay_with,
+                      note=note, preferred_provider_id=preferred_provider_id, booked_by_id=actor.id,
+                      status="pending", created_at=now)
+    db.session.add(order)
+    db.session.flush()
+    set_status(order, "pending", actor=actor, reason="Booked.")
+    dispatch(order, now=now, actor=actor)
+    return order

@@ -1,0 +1,148 @@
+"""Dispatch: offer an order to the best provider, who must accept within the category's time; on rejection or
+silence offer it to the next; with nobody left, escalate it to the operator's and bureau's queue.
+
+Offers carry their deadline in the database, so a restarted scheduler picks up where the old one stopped.
+Accepting is guarded twice: the order row is locked (PostgreSQL), and the final UPDATE only succeeds while
+the order is still offered to that provider, so of two racing accepts exactly one wins."""
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from ..audit.services import record
+from ..db import utcnow
+from ..errors import Conflict, Forbidden, NotFound, invalid
+from ..extensions import db
+from ..providers.models import Caregiver
+from .matching import Need, rank
+from .models import OrderOffer, OrderStatusChange, WorkOrder
+
+
+def accept_minutes(category_code: str) -> int:
+    minutes = current_app.config["DISPATCH_ACCEPT_MINUTES"]
+    return minutes.get(category_code, minutes["default"])
+
+
+def set_status(order: WorkOrder, to_status: str, *, actor=None, reason: str | None = None,
+               from_status: str | None = None, **detail) -> None:
+    """Move the order and keep the history row and the audit event that go with it. `from_status` is for a
+    change already made by a guarded UPDATE."""
+    from_status = from_status or (order.status if order.status != to_status else None)
+    order.status = to_status
+    db.session.add(OrderStatusChange(order=order, from_status=from_status, to_status=to_status,
+                                     actor_id=getattr(actor, "id", None), reason=reason, detail=detail))
+    record("order.status_changed", order, actor=actor, before=from_status, after=to_status, reason=reason, **detail)
+
+
+def dispatch(order: WorkOrder, *, now: datetime | None = None, actor=None) -> None:
+    """Rank the providers for a new order and offer it to the best, or escalate if nobody can come."""
+    now = now or utcnow()
+    need = Need.for_order(order)
+    candidates = rank(need, exclude_order_id=order.id)
+    order.ranking = [c.as_dict() for c in candidates]
+    _offer_next(order, need, now=now, actor=actor, first=candidates[0] if candidates else None)
+
+
+def _offer_next(order: WorkOrder, need: Need, *, now: datetime, actor=None, first=None) -> None:
+    """Offer the order to the best provider not yet asked, re-ranked now (load and free time change)."""
+    asked = {o.provider_id for o in order.offers}
+    if first is None:
+        candidates = rank(need, exclude=asked, exclude_order_id=order.id)
+        first = candidates[0] if candidates else None
+    if first is None:
+        order.provider_id = None
+        order.escalated_at = now
+        set_status(order, "escalated", actor=actor, reason="No provider could take the order.",
+                   providers_asked=len(asked))
+        return
+    minutes = accept_minutes(need.category_code)
+    offer = OrderOffer(order=order, provider_id=first.provider_id, rank=len(order.offers), offered_at=now,
+                       expires_at=now + timedelta(minutes=minutes))
+    db.session.add(offer)
+    order.provider_id = first.provider_id
+    set_status(order, "dispatched", actor=actor, reason=first.explanation(), provider_id=first.provider_id,
+               accept_within_minutes=minutes)
+    db.session.flush()
+
+
+def _locked_order(order_id: int) -> WorkOrder:
+    order = db.session.scalar(select(WorkOrder).where(WorkOrder.id == order_id).with_for_update())
+    if order is None:
+        raise NotFound(_l("No such order."))
+    return order
+
+
+def _open_offer(order: WorkOrder, provider_id: int, now: datetime) -> OrderOffer:
+    offer = next((o for o in order.offers if o.status == "open" and o.provider_id == provider_id), None)
+    if order.status != "dispatched" or offer is None or offer.expires_at <= now:
+        raise Conflict(_l("The order is no longer offered to you."),
+                       {"order": [_l("The order is no longer offered to you.")]})
+    return offer
+
+
+def accept(actor, order_id: int, caregiver_id: int, *, now: datetime | None = None) -> WorkOrder:
+    """The offered provider takes the order and names the caregiver who will go."""
+    now = now or utcnow()
+    if actor.role != "provider_admin" or actor.provider_id is None:
+        raise Forbidden(_l("Only a provider's administrator can accept orders."))
+    order = _locked_order(order_id)
+    offer = _open_offer(order, actor.provider_id, now)
+    caregiver = db.session.get(Caregiver, caregiver_id)
+    if caregiver is None or caregiver.provider_id != actor.provider_id:
+        raise invalid("caregiver_id", _l("No such caregiver in your team."))
+    need = Need.for_order(order)
+    free = rank(need, exclude_order_id=order.id)
+    mine = next((c for c in free if c.provider_id == actor.provider_id), None)
+    if mine is None or caregiver_id not in mine.free_caregivers:
+        raise invalid("caregiver_id", _l("This caregiver cannot take the order: not free then, or not "
+                                         "qualified for the service."))
+    # The guard that decides a race: only one UPDATE finds the order still dispatched to this provider.
+    won = db.session.execute(
+        update(WorkOrder)
+        .where(WorkOrder.id == order.id, WorkOrder.status == "dispatched", WorkOrder.provider_id == actor.provider_id)
+        .values(status="accepted", caregiver_id=caregiver_id, accepted_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:
+        raise Conflict(_l("The order is no longer offered to you."),
+                       {"order": [_l("The order is no longer offered to you.")]})
+    db.session.refresh(order)
+    set_status(order, "accepted", actor=actor, from_status="dispatched", caregiver_id=caregiver_id)
+    offer.status, offer.answered_at = "accepted", now
+    db.session.flush()
+    return order
+
+
+def reject(actor, order_id: int, reason: str, *, now: datetime | None = None) -> WorkOrder:
+    """The offered provider declines; the order goes to the next provider at once."""
+    now = now or utcnow()
+    if actor.role != "provider_admin" or actor.provider_id is None:
+        raise Forbidden(_l("Only a provider's administrator can reject orders."))
+    if not reason or not reason.strip():
+        raise invalid("reason", _l("Say why you cannot take the order."))
+    order = _locked_order(order_id)
+    offer = _open_offer(order, actor.provider_id, now)
+    offer.status, offer.answered_at, offer.reason = "rejected", now, reason.strip()
+    record("order.offer_rejected", order, actor=actor, provider_id=actor.provider_id, reason=offer.reason)
+    _offer_next(order, Need.for_order(order), now=now, actor=actor)
+    return order
+
+
+def expire_offers(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Move on every order whose offer was not answered in time. Safe to run from two schedulers at once:
+    on PostgreSQL each offer row is claimed with SKIP LOCKED, so no offer is expired twice."""
+    now = now or utcnow()
+    stmt = (select(OrderOffer).where(OrderOffer.status == "open", OrderOffer.expires_at <= now)
+            .order_by(OrderOffer.expires_at).limit(limit).with_for_update(skip_locked=True))
+    moved = 0
+    for offer in db.session.scalars(stmt).all():
+        offer.status, offer.answered_at, offer.reason = "expired", now, "No answer in time."
+        order = offer.order
+        if order.status != "dispatched" or order.provider_id != offer.provider_id:
+            continue
+        record("order.offer_expired", order, provider_id=offer.provider_id)
+        _offer_next(order, Need.for_order(order), now=now)
+        moved += 1
+    db.session.commit()
+    return moved

@@ -1,0 +1,27 @@
+"""The scheduler keeps its jobs in the database: a restarted process finds them, and the offers it sweeps
+have their deadlines in the database too, so nothing is lost while it is down."""
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import create_engine, text
+
+from eldercare.scheduler import JOB_TABLE, build_scheduler
+
+
+def test_jobs_are_stored_in_the_database_and_survive_a_restart(app):
+    first = build_scheduler(app, BackgroundScheduler)
+    first.start(paused=True)
+    first.shutdown(wait=False)
+
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as conn:
+        stored = conn.execute(text(f"SELECT id FROM {JOB_TABLE}")).scalars().all()
+    engine.dispose()
+    assert "expire-offers" in stored
+
+    second = build_scheduler(app, BackgroundScheduler)
+    second.start(paused=True)
+    try:
+        job = second.get_job("expire-offers")
+        assert job is not None and job.trigger.interval.total_seconds() == app.config["OFFER_SWEEP_SECONDS"]
+        assert len(second.get_jobs()) == 1  # replaced, not duplicated
+    finally:
+        second.shutdown(wait=False)
