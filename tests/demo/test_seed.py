@@ -82,6 +82,29 @@ def test_caregivers_work_for_providers_in_categories_their_provider_offers(seede
     assert min(staff.values()) >= 3
 
 
+def test_caregivers_have_hours_and_the_certificates_their_categories_need(seeded, db):
+    from eldercare.demo.people import REFERENCE_DATE
+    from eldercare.providers.models import CATEGORY_CERTIFICATE
+
+    expired = 0
+    for caregiver in db.session.scalars(select(Caregiver)):
+        assert caregiver.availability and all(a.start_time < a.end_time for a in caregiver.availability)
+        kinds = {c.kind for c in caregiver.certificates}
+        assert {CATEGORY_CERTIFICATE[c.code] for c in caregiver.categories if c.code in CATEGORY_CERTIFICATE} <= kinds
+        expired += any(c.expires_on < REFERENCE_DATE for c in caregiver.certificates)
+    assert 0 < expired < CAREGIVERS * 0.1  # a few lapsed, as in life
+
+
+def test_provider_prices_are_at_most_the_guide_price(seeded, db):
+    from eldercare.providers.models import ProviderPrice
+
+    prices = db.session.scalars(select(ProviderPrice)).all()
+    assert prices and all(0 < p.price_fen <= p.item.price_fen for p in prices)
+    for provider in db.session.scalars(select(Provider)).all()[:10]:
+        offered = {c.id for c in provider.categories}
+        assert {p.item.category_id for p in provider.prices} == offered
+
+
 def test_elders_are_plausible(seeded, db):
     elders = db.session.scalars(select(Elder)).all()
     assert len(elders) == ELDERS

@@ -9,7 +9,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import func, insert, select, update
 from werkzeug.security import generate_password_hash
@@ -20,7 +20,17 @@ from ..catalog.models import Category, Item
 from ..elders.assessment import item_specs, score
 from ..elders.models import Assessment, Elder, FamilyLink
 from ..extensions import db
-from ..providers.models import Caregiver, Provider, caregiver_categories, provider_areas, provider_categories
+from ..providers.models import (
+    CATEGORY_CERTIFICATE,
+    Availability,
+    Caregiver,
+    Certificate,
+    Provider,
+    ProviderPrice,
+    caregiver_categories,
+    provider_areas,
+    provider_categories,
+)
 from ..regions.models import Region
 from . import catalog, people
 from .regions import CITY, DISTRICTS, distance_km, jitter, region_rows
@@ -68,7 +78,8 @@ def seed_demo(elders: int = DEFAULT_ELDERS, progress: Callable[[int], None] | No
     regions = _seed_regions(random.Random(f"{SEED}-regions"))
     categories = _seed_catalog()
     providers = _seed_providers(random.Random(f"{SEED}-providers"), regions, categories)
-    caregivers = _seed_caregivers(random.Random(f"{SEED}-caregivers"), providers)
+    _seed_prices(random.Random(f"{SEED}-prices"), providers)
+    caregivers = _seed_caregivers(random.Random(f"{SEED}-caregivers"), providers, categories)
     operators = _seed_staff(regions, providers, caregivers, password_hash, result)
     elder_ids = _seed_elders(random.Random(f"{SEED}-elders"), regions, operators, elders, progress)
     _seed_elder_logins(elder_ids, password_hash, result)
@@ -173,8 +184,29 @@ def _seed_providers(rng: random.Random, regions: list[dict], categories: dict[st
     return providers
 
 
-def _seed_caregivers(rng: random.Random, providers: list[dict]) -> list[dict]:
-    """CAREGIVERS workers: at least three per provider, the rest spread by provider size."""
+def _seed_prices(rng: random.Random, providers: list[dict]) -> None:
+    """Each provider's price for every item it offers: the guide price or up to 15% below, to the jiao."""
+    items = db.session.execute(select(Item.id, Item.category_id, Item.price_fen)).all()
+    rows = []
+    for p in providers:
+        offered = set(p["category_ids"])
+        discount = rng.choice((1.0, 1.0, 0.95, 0.9, 0.85))
+        rows += [dict(provider_id=p["id"], item_id=i.id, price_fen=int(i.price_fen * discount) // 10 * 10)
+                 for i in items if i.category_id in offered]
+    db.session.execute(insert(ProviderPrice), rows)
+
+
+# Weekly hours (weekdays, start, end) and how common each pattern is.
+SHIFTS = (((0, 1, 2, 3, 4, 5), time(8), time(18)), (tuple(range(7)), time(8), time(17)),
+          ((0, 1, 2, 3, 4), time(14), time(20)))
+SHIFT_WEIGHTS = (70, 20, 10)
+CERTIFICATE_LEVELS = {"elderly_care": ("五级", "四级", "三级"), "nurse": ("护士", "护师"), "health": (None,)}
+
+
+def _seed_caregivers(rng: random.Random, providers: list[dict], categories: dict[str, int]) -> list[dict]:
+    """CAREGIVERS workers: at least three per provider, the rest spread by provider size; each with weekly
+    hours and the certificates their categories need (a few lapsed, as in life)."""
+    code_of = {v: k for k, v in categories.items()}
     sizes = [rng.uniform(0.5, 3.0) for _ in providers]
     staff = [3] * len(providers)
     for i in rng.choices(range(len(providers)), sizes, k=CAREGIVERS - 3 * len(providers)):
@@ -192,6 +224,18 @@ def _seed_caregivers(rng: random.Random, providers: list[dict]) -> list[dict]:
         c["id"] = new_id
     db.session.execute(insert(caregiver_categories),
                        [dict(caregiver_id=c["id"], category_id=s) for c in caregivers for s in c["skills"]])
+    hours, certificates = [], []
+    for c in caregivers:
+        days, start, end = rng.choices(SHIFTS, SHIFT_WEIGHTS)[0]
+        hours += [dict(caregiver_id=c["id"], weekday=d, start_time=start, end_time=end) for d in days]
+        kinds = {CATEGORY_CERTIFICATE[code_of[s]] for s in c["skills"] if code_of[s] in CATEGORY_CERTIFICATE}
+        if rng.random() < 0.7:
+            kinds.add("elderly_care")
+        for kind in sorted(kinds):
+            certificates.append(dict(caregiver_id=c["id"], kind=kind, level=rng.choice(CERTIFICATE_LEVELS[kind]),
+                                     expires_on=people.REFERENCE_DATE + timedelta(days=rng.randrange(-60, 1500))))
+    db.session.execute(insert(Availability), hours)
+    db.session.execute(insert(Certificate), certificates)
     return caregivers
 
 

@@ -56,7 +56,7 @@ def _offer_next(order: WorkOrder, need: Need, *, now: datetime, actor=None, firs
         set_status(order, "escalated", actor=actor, reason="No provider could take the order.",
                    providers_asked=len(asked))
         return
-    minutes = accept_minutes(need.category_code)
+    minutes = accept_minutes(order.item.category.code)
     offer = OrderOffer(order=order, provider_id=first.provider_id, rank=len(order.offers), offered_at=now,
                        expires_at=now + timedelta(minutes=minutes))
     db.session.add(offer)
@@ -92,7 +92,7 @@ def accept(actor, order_id: int, caregiver_id: int, *, now: datetime | None = No
     if caregiver is None or caregiver.provider_id != actor.provider_id:
         raise invalid("caregiver_id", _l("No such caregiver in your team."))
     need = Need.for_order(order)
-    free = rank(need, exclude_order_id=order.id)
+    free = rank(need, exclude_order_id=order.id, with_caregivers=True)
     mine = next((c for c in free if c.provider_id == actor.provider_id), None)
     if mine is None or caregiver_id not in mine.free_caregivers:
         raise invalid("caregiver_id", _l("This caregiver cannot take the order: not free then, or not "

@@ -7,13 +7,14 @@ under the daily limit. Qualified providers are ranked by the elder's preference,
 then a score of distance, on-time rate, rating and today's load, so that work spreads over equal providers
 and no one is starved.
 
-Four indexed queries whatever the size of the city; everything else is arithmetic on a few dozen rows."""
+One query whatever the size of the city; everything else is arithmetic on a few hundred rows."""
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select
 
 from ..catalog.models import Category, Item
 from ..extensions import db
@@ -50,7 +51,8 @@ class Candidate:
     on_time_rate: float | None
     rating: float | None
     orders_today: int
-    free_caregivers: list[int] = field(default_factory=list)
+    free_count: int = 0
+    free_caregivers: list[int] = field(default_factory=list)  # filled when asked for (accepting needs them)
     score: float = 0.0
 
     def explanation(self) -> str:
@@ -74,15 +76,23 @@ def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
+_UNSEEN = object()
+
+
+def _one_of(column, values: tuple[str, ...]):
+    """`column IN ('a', 'b')` with the values written into the SQL: an IN of bound values is re-rendered on
+    every execution, which costs more than the query here."""
+    return column.in_([literal_column(f"'{v}'") for v in values])
+
+
 @dataclass(frozen=True)
 class Need:
     """What an order needs, independent of where it is stored: matching also runs before an order exists."""
 
     category_id: int
-    category_code: str
     lat: float
     lng: float
-    street_id: int | None
+    community_id: int
     start: datetime  # aware, UTC
     end: datetime
     preferred_provider_id: int | None = None
@@ -94,31 +104,50 @@ class Need:
 
     @classmethod
     def build(cls, elder, item: Item, start: datetime, end: datetime, preferred_provider_id=None) -> "Need":
-        street_id = db.session.scalar(select(Region.parent_id).where(Region.id == elder.community_id))
-        code = db.session.scalar(select(Category.code).where(Category.id == item.category_id))
-        return cls(item.category_id, code, elder.lat, elder.lng, street_id, start, end, preferred_provider_id)
+        return cls(item.category_id, elder.lat, elder.lng, elder.community_id, start, end, preferred_provider_id)
 
 
-def rank(need: Need, exclude: set[int] | frozenset = frozenset(),
-         exclude_order_id: int | None = None) -> list[Candidate]:
-    """Every provider that could serve `need` now, best first. `exclude` skips providers already asked."""
-    nearby = _providers_nearby(need, exclude)
-    if not nearby:
+def rank(need: Need, exclude: set[int] | frozenset = frozenset(), exclude_order_id: int | None = None,
+         with_caregivers: bool = False) -> list[Candidate]:
+    """Every provider that could serve `need` now, best first. `exclude` skips providers already asked;
+    `exclude_order_id` leaves an order out of the caregivers' and providers' load (the one being matched);
+    `with_caregivers` lists each provider's free caregivers rather than only counting them."""
+    window = _local_window(need)
+    if window is None:
         return []
-    free = _free_caregivers(need, [p.id for p in nearby], exclude_order_id)
-    loads = _orders_today(need, [pid for pid in free])
-    candidates = []
-    for p in nearby:
-        if p.id not in free:
+    weekday, t0, t1 = window
+    day_start, day_end = _local_day(need.start)
+    dlat = MAX_RADIUS_KM / 111.0
+    dlng = MAX_RADIUS_KM / (111.0 * max(math.cos(math.radians(need.lat)), 0.1))
+    params = dict(community_id=need.community_id, category_id=need.category_id, lat_lo=need.lat - dlat,
+                  lat_hi=need.lat + dlat, lng_lo=need.lng - dlng, lng_hi=need.lng + dlng, day_start=day_start,
+                  day_end=day_end, weekday=weekday, t0=t0, t1=t1, start=need.start, end=need.end,
+                  service_day=need.start.astimezone(LOCAL).date(), order_id=exclude_order_id or 0)
+    if exclude:
+        params["exclude"] = sorted(exclude)
+    providers: dict[int, Candidate | None] = {}  # None: in the box but out of reach
+    # Core execution on the session's connection: the ORM layer adds nothing for plain rows but time.
+    for row in db.session.connection().execute(_statement(bool(exclude), with_caregivers), params):
+        candidate = providers.get(row.provider_id, _UNSEEN)
+        if candidate is None:
             continue
-        km = distance_km(need.lat, need.lng, p.base_lat, p.base_lng)
-        candidates.append(Candidate(
-            provider_id=p.id, name=p.name, distance_km=round(km, 2), in_circle=km <= CIRCLE_KM,
-            preferred=p.id == need.preferred_provider_id,
-            on_time_rate=p.on_time_count / p.completed_count if p.completed_count else None,
-            rating=round(p.rating_sum / p.rating_count, 2) if p.rating_count else None,
-            orders_today=loads.get(p.id, 0), free_caregivers=free[p.id],
-        ))
+        if candidate is _UNSEEN:
+            km = distance_km(need.lat, need.lng, row.base_lat, row.base_lng)
+            if not row.covers_street and km * 1000 > row.service_radius_m:
+                providers[row.provider_id] = None
+                continue
+            candidate = providers[row.provider_id] = Candidate(
+                provider_id=row.provider_id, name=row.name, distance_km=round(km, 2), in_circle=km <= CIRCLE_KM,
+                preferred=row.provider_id == need.preferred_provider_id,
+                on_time_rate=row.on_time_count / row.completed_count if row.completed_count else None,
+                rating=round(row.rating_sum / row.rating_count, 2) if row.rating_count else None,
+                orders_today=row.orders_today)
+        if with_caregivers:
+            candidate.free_count += 1
+            candidate.free_caregivers.append(row.id)
+        else:
+            candidate.free_count = row.free_count
+    candidates = [c for c in providers.values() if c is not None]
     for c in candidates:
         c.score = round(_score(c), 4)
     candidates.sort(key=lambda c: (not c.preferred, not c.in_circle, c.score, c.provider_id))
@@ -131,30 +160,69 @@ def _score(c: Candidate) -> float:
     turns."""
     on_time = c.on_time_rate if c.on_time_rate is not None else PRIOR_ON_TIME
     rating = c.rating if c.rating is not None else PRIOR_RATING
-    load = c.orders_today / max(len(c.free_caregivers), 1)
+    load = c.orders_today / max(c.free_count, 1)
     return c.distance_km + (1.0 - on_time) * 20 + (5.0 - rating) * 5 + load * 0.5
 
 
-def _providers_nearby(need: Need, exclude) -> list:
-    """Approved providers offering the category that cover the street or reach the home."""
-    dlat = MAX_RADIUS_KM / 111.0
-    dlng = MAX_RADIUS_KM / (111.0 * max(math.cos(math.radians(need.lat)), 0.1))
-    covers_street = Provider.id.in_(select(provider_areas.c.provider_id).where(
-        provider_areas.c.region_id == need.street_id))
-    in_box = and_(Provider.base_lat.between(need.lat - dlat, need.lat + dlat),
-                  Provider.base_lng.between(need.lng - dlng, need.lng + dlng))
-    stmt = (
-        select(Provider.id, Provider.name, Provider.base_lat, Provider.base_lng, Provider.service_radius_m,
-               Provider.completed_count, Provider.on_time_count, Provider.rating_count, Provider.rating_sum,
-               covers_street.label("covers_street"))
-        .join(provider_categories, and_(provider_categories.c.provider_id == Provider.id,
-                                        provider_categories.c.category_id == need.category_id))
-        .where(Provider.status == "approved", or_(covers_street, in_box))
-    )
-    if exclude:
-        stmt = stmt.where(Provider.id.not_in(exclude))
-    return [p for p in db.session.execute(stmt)
-            if p.covers_street or distance_km(need.lat, need.lng, p.base_lat, p.base_lng) * 1000 <= p.service_radius_m]
+# Built once per shape, with bound parameters: building and hashing a SELECT costs more than running it, and
+# SQL that never changes lets PostgreSQL reuse its plan (psycopg prepares a statement run five times).
+@lru_cache
+def _statement(excluding: bool, per_caregiver: bool):
+    """Reachable providers with their facts and their free caregivers in the category (certified where it
+    needs it, working then, no overlapping visit, under the daily limit): counted, or one row each."""
+    street = select(Region.parent_id).where(Region.id == bindparam("community_id")).scalar_subquery()
+    covers_street = Provider.id.in_(select(provider_areas.c.provider_id).where(provider_areas.c.region_id == street))
+    in_box = and_(Provider.base_lat.between(bindparam("lat_lo"), bindparam("lat_hi")),
+                  Provider.base_lng.between(bindparam("lng_lo"), bindparam("lng_hi")))
+    not_this_order = WorkOrder.id != bindparam("order_id")
+    orders_today = (select(func.count()).where(
+        WorkOrder.provider_id == Provider.id, not_this_order, _one_of(WorkOrder.status, LOAD_STATUSES),
+        WorkOrder.scheduled_start >= bindparam("day_start"), WorkOrder.scheduled_start < bindparam("day_end"))
+        .scalar_subquery())
+    # Approved providers offering the category that cover the street or lie in the box around the home (the
+    # exact radius is checked in Python): a few dozen rows, so their load is counted here, once each.
+    reach = (select(Provider.id, Provider.name, Provider.base_lat, Provider.base_lng, Provider.service_radius_m,
+                    Provider.completed_count, Provider.on_time_count, Provider.rating_count, Provider.rating_sum,
+                    covers_street.label("covers_street"), orders_today.label("orders_today"))
+             .join(provider_categories, and_(provider_categories.c.provider_id == Provider.id,
+                                             provider_categories.c.category_id == bindparam("category_id")))
+             .where(Provider.status == "approved", or_(covers_street, in_box)))
+    if excluding:
+        reach = reach.where(Provider.id.not_in(bindparam("exclude", expanding=True)))
+    reach = reach.cte("reach").prefix_with("MATERIALIZED")
+    # Their teams in the category next (a few hundred people), then the checks on each: left to itself the
+    # planner starts from every certified caregiver, city-wide.
+    team = (select(Caregiver.id, Caregiver.provider_id, Caregiver.daily_limit)
+            .join(caregiver_categories, and_(caregiver_categories.c.caregiver_id == Caregiver.id,
+                                             caregiver_categories.c.category_id == bindparam("category_id")))
+            .where(Caregiver.active.is_(True), Caregiver.provider_id.in_(select(reach.c.id)))
+            .cte("team").prefix_with("MATERIALIZED"))
+    mine = (WorkOrder.caregiver_id == team.c.id, not_this_order)
+    today = select(func.count()).where(
+        *mine, _one_of(WorkOrder.status, LOAD_STATUSES), WorkOrder.scheduled_start >= bindparam("day_start"),
+        WorkOrder.scheduled_start < bindparam("day_end")).scalar_subquery()
+    busy = select(WorkOrder.id).where(
+        *mine, _one_of(WorkOrder.status, BUSY_STATUSES), WorkOrder.scheduled_start < bindparam("end"),
+        WorkOrder.scheduled_end > bindparam("start")).exists()
+    works = select(Availability.id).where(
+        Availability.caregiver_id == team.c.id, Availability.weekday == bindparam("weekday"),
+        Availability.start_time <= bindparam("t0"), Availability.end_time >= bindparam("t1")).exists()
+    # The certificate the category needs (CATEGORY_CERTIFICATE), worked out in SQL so the statement never changes.
+    kind = case(CATEGORY_CERTIFICATE, value=select(Category.code).where(
+        Category.id == bindparam("category_id")).scalar_subquery(), else_=None)
+    certified = or_(kind.is_(None), select(Certificate.id).where(
+        Certificate.caregiver_id == team.c.id, Certificate.kind == kind,
+        Certificate.expires_on >= bindparam("service_day")).exists())
+    # As WHERE conditions these become index probes per team member; in the SELECT list PostgreSQL would hash
+    # whole tables instead.
+    facts = (reach.c.name, reach.c.base_lat, reach.c.base_lng, reach.c.service_radius_m, reach.c.completed_count,
+             reach.c.on_time_count, reach.c.rating_count, reach.c.rating_sum, reach.c.covers_street,
+             reach.c.orders_today)
+    stmt = (select(team.c.provider_id, *facts).join(reach, reach.c.id == team.c.provider_id)
+            .where(works, certified, ~busy, today < team.c.daily_limit))
+    if per_caregiver:
+        return stmt.add_columns(team.c.id).order_by(team.c.provider_id, team.c.id)
+    return stmt.add_columns(func.count(team.c.id).label("free_count")).group_by(team.c.provider_id, *facts)
 
 
 def _local_window(need: Need) -> tuple[int, time, time] | None:
@@ -164,62 +232,6 @@ def _local_window(need: Need) -> tuple[int, time, time] | None:
         return None
     end_time = end.time() if end.date() == start.date() else time(23, 59, 59)
     return start.weekday(), start.time(), end_time
-
-
-def _free_caregivers(need: Need, provider_ids: list[int], exclude_order_id: int | None) -> dict[int, list[int]]:
-    """Free caregivers by provider: right category, valid certificate, working then, not busy, under the limit."""
-    window = _local_window(need)
-    if window is None:
-        return {}
-    weekday, t0, t1 = window
-    stmt = (
-        select(Caregiver.id, Caregiver.provider_id, Caregiver.daily_limit)
-        .join(caregiver_categories, and_(caregiver_categories.c.caregiver_id == Caregiver.id,
-                                         caregiver_categories.c.category_id == need.category_id))
-        .where(Caregiver.active.is_(True), Caregiver.provider_id.in_(provider_ids))
-        .where(select(Availability.id).where(
-            Availability.caregiver_id == Caregiver.id, Availability.weekday == weekday,
-            Availability.start_time <= t0, Availability.end_time >= t1).exists())
-    )
-    kind = CATEGORY_CERTIFICATE.get(need.category_code)
-    if kind:
-        service_day = need.start.astimezone(LOCAL).date()
-        stmt = stmt.where(select(Certificate.id).where(
-            Certificate.caregiver_id == Caregiver.id, Certificate.kind == kind,
-            Certificate.expires_on >= service_day).exists())
-    rows = db.session.execute(stmt).all()
-    if not rows:
-        return {}
-    day_start, day_end = _local_day(need.start)
-    overlapping = and_(WorkOrder.status.in_(BUSY_STATUSES), WorkOrder.scheduled_start < need.end,
-                       WorkOrder.scheduled_end > need.start)
-    busy_stmt = (
-        select(WorkOrder.caregiver_id, func.count().label("today"),
-               func.sum(case((overlapping, 1), else_=0)).label("overlaps"))
-        .where(WorkOrder.caregiver_id.in_([r.id for r in rows]), WorkOrder.status.in_(LOAD_STATUSES),
-               WorkOrder.scheduled_start >= day_start, WorkOrder.scheduled_start < day_end)
-        .group_by(WorkOrder.caregiver_id)
-    )
-    if exclude_order_id is not None:
-        busy_stmt = busy_stmt.where(WorkOrder.id != exclude_order_id)
-    busy = {r.caregiver_id: r for r in db.session.execute(busy_stmt)}
-    free: dict[int, list[int]] = {}
-    for r in rows:
-        b = busy.get(r.id)
-        if b is None or (not b.overlaps and b.today < r.daily_limit):
-            free.setdefault(r.provider_id, []).append(r.id)
-    return free
-
-
-def _orders_today(need: Need, provider_ids: list[int]) -> dict[int, int]:
-    if not provider_ids:
-        return {}
-    day_start, day_end = _local_day(need.start)
-    stmt = (select(WorkOrder.provider_id, func.count())
-            .where(WorkOrder.provider_id.in_(provider_ids), WorkOrder.status.in_(LOAD_STATUSES),
-                   WorkOrder.scheduled_start >= day_start, WorkOrder.scheduled_start < day_end)
-            .group_by(WorkOrder.provider_id))
-    return dict(db.session.execute(stmt).all())
 
 
 def _local_day(moment: datetime) -> tuple[datetime, datetime]:

@@ -1,0 +1,273 @@
+"""Provider pages: the application and profile, the caregiver roster, and the bureau's review queue."""
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from sqlalchemy import case, select
+
+from ..catalog.models import Category
+from ..elders.masking import mask_phone
+from ..errors import ServiceError, flatten_errors
+from ..extensions import db
+from ..regions.models import Region
+from ..web.context import provider_status_name
+from . import caregivers, services
+from .caregivers import is_expired
+from .models import CERTIFICATE_KINDS, STATUSES, Caregiver, Provider, ProviderDocument
+from .schemas import CaregiverCreateSchema, ProviderCreateSchema, ProviderFieldsSchema, ReviewCreateSchema
+from .scope import visible_condition, visible_provider
+
+bp = Blueprint("provider_pages", __name__)
+OVERSEERS = ("bureau", "admin")
+WAITING = ("pending", "needs_info")
+
+
+@bp.app_context_processor
+def provider_helpers():
+    return dict(certificate_kind_name=certificate_kind_name, decision_name=decision_name,
+                cert_expired=is_expired)
+
+
+def certificate_kind_name(kind: str) -> str:
+    names = {"elderly_care": _("Elderly-care worker"), "nurse": _("Nurse"), "health": _("Health certificate"),
+             "rehab_therapist": _("Rehabilitation therapist"), "driver": _("Driver")}
+    return names.get(kind, kind)
+
+
+def decision_name(decision: str) -> str:
+    names = {"approve": _("Approve"), "reject": _("Reject"), "needs_info": _("Ask for more information"),
+             "suspend": _("Suspend"), "reinstate": _("Reinstate")}
+    return names.get(decision, decision)
+
+
+def _only(*roles):
+    if current_user.role not in roles:
+        abort(403)
+
+
+def _page_errors(errors: dict) -> dict:
+    """Errors by form field: list positions ("service_areas.0", "certificates.0.kind") fold into their field."""
+    folded: dict = {}
+    for field, messages in errors.items():
+        parts = field.split(".")
+        name = "cert_" + parts[2] if parts[0] == "certificates" and len(parts) > 2 else parts[0]
+        folded.setdefault(name, []).extend(_(str(m)) for m in messages)
+    return folded
+
+
+# The application
+
+
+def _streets_by_district() -> dict:
+    streets = db.session.scalars(select(Region).where(Region.level == "street").order_by(Region.parent_id,
+                                                                                            Region.id)).all()
+    districts = {r.id: r for r in db.session.scalars(select(Region).where(
+        Region.id.in_({s.parent_id for s in streets})))}
+    groups: dict = {}
+    for street in streets:
+        district = districts.get(street.parent_id)
+        groups.setdefault(district.name if district else "", []).append(street)
+    return groups
+
+
+def _categories() -> list[Category]:
+    return caregivers.category_choices()
+
+
+def _application_fields(form) -> dict:
+    """The application form as the API's JSON: blank fields left out so the schema names the missing ones."""
+    data = {k: form.get(k, "").strip() for k in ("name", "license_no", "base_lat", "base_lng", "service_radius_m",
+                                                  "phone", "address")}
+    data = {k: v for k, v in data.items() if v}
+    data["categories"] = form.getlist("categories")
+    data["service_areas"] = form.getlist("service_areas")
+    areas = [a for a in data["service_areas"] if a.isdigit()]
+    if areas and not data.get("base_lat") and not data.get("base_lng"):
+        # Few applicants know their coordinates: the first street's point stands in.
+        street = db.session.get(Region, int(areas[0]))
+        if street is not None and street.lat is not None:
+            data["base_lat"], data["base_lng"] = street.lat, street.lng
+    return data
+
+
+def _form_from(provider: Provider) -> dict:
+    return {"name": provider.name, "license_no": provider.license_no, "base_lat": str(provider.base_lat),
+            "base_lng": str(provider.base_lng), "service_radius_m": str(provider.service_radius_m),
+            "phone": provider.phone or "", "address": provider.address or "",
+            "categories": [c.code for c in provider.categories],
+            "service_areas": [str(r.id) for r in provider.service_areas]}
+
+
+def _render_application(provider, form, errors, editing, status=200):
+    caregiver_count = 0
+    if provider is not None:
+        caregiver_count = db.session.query(Caregiver).filter(Caregiver.provider_id == provider.id,
+                                                             Caregiver.active.is_(True)).count()
+    return render_template("providers/application.html", provider=provider, form=form, errors=errors,
+                           editing=editing, categories=_categories(), streets=_streets_by_district(),
+                           caregiver_count=caregiver_count), status
+
+
+@bp.route("/provider/application", methods=["GET", "POST"])
+@login_required
+def application():
+    """Apply to serve (the form), or see the application's status, the bureau's note, and edit it while waiting."""
+    _only("provider_admin")
+    provider = current_user.provider
+    editing = provider is None or (provider.status in WAITING and request.args.get("edit") == "1")
+    if request.method == "GET":
+        form = _form_from(provider) if provider is not None else {"service_radius_m": "3000"}
+        return _render_application(provider, form, {}, editing)
+    if provider is not None and provider.status not in WAITING:
+        abort(409)
+    form = {k: request.form.get(k, "") for k in request.form} | {
+        "categories": request.form.getlist("categories"), "service_areas": request.form.getlist("service_areas")}
+    try:
+        if provider is None:
+            fields = ProviderCreateSchema().load(_application_fields(request.form))
+            provider = services.apply(current_user, fields)
+        else:
+            fields = ProviderFieldsSchema().load(_application_fields(request.form))
+            provider = services.update_provider(current_user, provider, fields)
+        db.session.commit()
+    except ValidationError as error:
+        errors = flatten_errors(error.messages)
+    except ServiceError as error:
+        db.session.rollback()
+        errors = error.errors or {"form": [error.message]}
+    else:
+        flash(_("Your application is sent. The bureau will review it."), "success")
+        return redirect(url_for(".application"))
+    return _render_application(current_user.provider, form, _page_errors(errors), True, 422)
+
+
+# The caregiver roster
+
+
+def _caregiver_fields(form) -> dict:
+    data = {k: form.get(k, "").strip() for k in ("username", "name", "phone", "daily_limit")}
+    data = {k: v for k, v in data.items() if v}
+    data["password"] = form.get("password", "")
+    if not data["password"]:
+        data.pop("password")
+    data["categories"] = form.getlist("categories")
+    cert = {k: form.get(f"cert_{k}", "").strip() for k in ("kind", "level", "expires_on")}
+    if any(cert.values()):
+        data["certificates"] = [{k: v for k, v in cert.items() if v}]
+    return data
+
+
+def _roster(provider, form, errors, status=200):
+    roster = db.session.scalars(select(Caregiver).where(Caregiver.provider_id == provider.id)
+                                .order_by(Caregiver.active.desc(), Caregiver.id)).all()
+    kinds = [("", _("None"))] + [(k, certificate_kind_name(k)) for k in CERTIFICATE_KINDS]
+    return render_template("providers/caregivers.html", provider=provider, roster=roster, form=form, errors=errors,
+                           mask_phone=mask_phone, certificate_kinds=kinds, today=date.today()), status
+
+
+@bp.route("/provider/caregivers", methods=["GET", "POST"])
+@login_required
+def roster():
+    """The organisation's caregivers, and the form to add one."""
+    _only("provider_admin")
+    provider = current_user.provider
+    if provider is None:
+        flash(_("Apply first: caregivers belong to an organisation."), "info")
+        return redirect(url_for(".application"))
+    if request.method == "GET":
+        return _roster(provider, {"daily_limit": "8"}, {})
+    form = {k: request.form.get(k, "") for k in request.form if k != "password"} | {
+        "categories": request.form.getlist("categories")}
+    try:
+        fields = CaregiverCreateSchema().load(_caregiver_fields(request.form))
+        caregiver = caregivers.add_caregiver(current_user, provider, fields)
+        db.session.commit()
+    except ValidationError as error:
+        errors = flatten_errors(error.messages)
+    except ServiceError as error:
+        db.session.rollback()
+        errors = error.errors or {"form": [error.message]}
+    else:
+        flash(_("%(name)s is on the roster and can log in.", name=caregiver.name), "success")
+        return redirect(url_for(".roster"))
+    return _roster(current_user.provider, form, _page_errors(errors), 422)
+
+
+# The bureau's review
+
+
+@bp.route("/bureau/providers")
+@login_required
+def queue():
+    """Applications waiting for review first, then every other provider in the area; filter by status."""
+    _only(*OVERSEERS)
+    status = request.args.get("status", "")
+    stmt = select(Provider).where(visible_condition(current_user))
+    if status in STATUSES:
+        stmt = stmt.where(Provider.status == status)
+    waiting_first = case((Provider.status.in_(WAITING), 0), else_=1)
+    providers = db.session.scalars(stmt.order_by(waiting_first, Provider.created_at, Provider.id).limit(500)).all()
+    return render_template("providers/queue.html", providers=providers, status=status, statuses=STATUSES)
+
+
+def _detail(provider, errors=None, form=None, status=200):
+    decisions = [d for d, (sources, _to) in services.TRANSITIONS.items() if provider.status in sources]
+    return render_template("providers/review.html", provider=provider, decisions=decisions, errors=errors or {},
+                           form=form or {}), status
+
+
+@bp.route("/bureau/providers/<int:provider_id>")
+@login_required
+def detail(provider_id):
+    """One application with the decisions open to the bureau, and the review history."""
+    _only(*OVERSEERS)
+    try:
+        provider = visible_provider(provider_id, current_user)
+    except ServiceError:
+        abort(404)
+    return _detail(provider)
+
+
+@bp.route("/bureau/providers/<int:provider_id>/documents/<int:document_id>")
+@login_required
+def document(provider_id, document_id):
+    """Download a document sent with the application."""
+    _only(*OVERSEERS)
+    try:
+        provider = visible_provider(provider_id, current_user)
+    except ServiceError:
+        abort(404)
+    found = db.session.scalar(select(ProviderDocument).where(ProviderDocument.id == document_id,
+                                                             ProviderDocument.provider_id == provider.id))
+    path = services.document_path(found) if found is not None else None
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=found.content_type, as_attachment=True, download_name=found.filename)
+
+
+@bp.route("/bureau/providers/<int:provider_id>/review", methods=["POST"])
+@login_required
+def review(provider_id):
+    """Record the bureau's decision from the application page."""
+    _only(*OVERSEERS)
+    try:
+        provider = visible_provider(provider_id, current_user)
+    except ServiceError:
+        abort(404)
+    form = {k: v for k, v in request.form.items() if k in ("decision", "note") and v.strip()}
+    try:
+        services.review(current_user, provider, **ReviewCreateSchema().load(form))
+        db.session.commit()
+    except ValidationError as error:
+        errors = flatten_errors(error.messages)
+    except ServiceError as error:
+        db.session.rollback()
+        errors = error.errors or {"note": [error.message]}
+        provider = visible_provider(provider_id, current_user)
+    else:
+        flash(_("Decision recorded. The provider is now: %(status)s.",
+                status=provider_status_name(provider.status)), "success")
+        return redirect(url_for(".detail", provider_id=provider.id))
+    return _detail(provider, _page_errors(errors), request.form, 422)
