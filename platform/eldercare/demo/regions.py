@@ -63,11 +63,3 @@ def region_rows(rng: random.Random) -> list[dict]:
                 rows.append(dict(code=f"{scode}{c:03d}", name=f"{stem}{kind}", level="community",
                                  parent_code=scode, lat=clat, lng=clng))
     return rows
-
-
-def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance, good enough for picking nearby streets."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(h))

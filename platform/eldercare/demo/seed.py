@@ -20,6 +20,7 @@ from ..catalog.models import Category, Item
 from ..elders.assessment import item_specs, score
 from ..elders.models import Assessment, Elder, FamilyLink
 from ..extensions import db
+from ..geo import distance_km
 from ..providers.models import (
     CATEGORY_CERTIFICATE,
     Availability,
@@ -33,7 +34,7 @@ from ..providers.models import (
 )
 from ..regions.models import Region
 from . import catalog, people
-from .regions import CITY, DISTRICTS, distance_km, jitter, region_rows
+from .regions import CITY, DISTRICTS, jitter, region_rows
 
 SEED = 20261122
 MAX_ELDERS = 357_000

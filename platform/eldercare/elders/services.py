@@ -13,15 +13,13 @@ from ..accounts.services import create_user
 from ..audit.services import record
 from ..errors import Conflict, Forbidden, Invalid, invalid
 from ..extensions import db
+from ..geo import CHINA_LAT, CHINA_LNG
 from ..regions.models import Region
 from . import idnumber
 from .models import Elder, FamilyLink
 from .scope import officer_covers
 
 MIN_AGE = 60
-# Mainland China's extreme points, give or take: a point outside cannot be an elder's home here.
-CHINA_LAT = (3.8, 53.6)
-CHINA_LNG = (73.5, 135.1)
 REGISTERING_ROLES = ("operator", "bureau", "family", "admin")
 EDITABLE = ("name", "phone", "address", "community_id", "lat", "lng", "hardship", "hardship_since",
             "hardship_source", "lives_alone", "emergency_contacts")

@@ -5,12 +5,12 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 from sqlalchemy import func, or_, select
 
-from ..errors import ServiceError, flatten_errors
+from ..errors import ServiceError
 from ..extensions import db
 from ..regions.models import Region
+from ..web.forms import submit
 from . import registry, services
 from .masking import mask_id_number, mask_phone
 from .models import (
@@ -103,21 +103,16 @@ def new():
     _officer_only()
     errors: dict = {}
     if request.method == "POST":
-        try:
+        def register():
             fields = ElderCreateSchema().load(_form_fields(request.form))
             fields.pop("relation", None)
-            elder = services.register_elder(current_user, fields)
-            db.session.commit()
-        except ValidationError as error:
-            errors = flatten_errors(error.messages)
-        except ServiceError as error:
-            db.session.rollback()
-            errors = error.errors or {"form": [error.message]}
-        else:
+            return services.register_elder(current_user, fields)
+
+        elder, errors = submit(register)
+        if elder is not None:
             flash(_("%(name)s is registered.", name=elder.name), "success")
             return redirect(url_for(".profile", elder_id=elder.id))
-    errors = {field.replace("emergency_contacts.0.", "contact_"): [_(str(m)) for m in messages]
-              for field, messages in errors.items()}
+    errors = {field.replace("emergency_contacts.0.", "contact_"): messages for field, messages in errors.items()}
     status = 422 if errors else 200
     return render_template("elders/form.html", form=request.form, errors=errors, communities=_communities(),
                            hardship_options=HARDSHIP_OPTIONS), status
@@ -146,17 +141,11 @@ def record_event(elder_id):
     except ServiceError:
         abort(404)
     form = {k: v for k, v in request.form.items() if k in ("kind", "occurred_on", "note") and v.strip()}
-    try:
-        registry.record_event(current_user, elder, **EventCreateSchema().load(form))
-        db.session.commit()
-    except ValidationError as error:
-        errors = flatten_errors(error.messages)
-    except ServiceError as error:
-        db.session.rollback()
-        errors = error.errors or {"kind": [error.message]}
-    else:
+    event, errors = submit(lambda: registry.record_event(current_user, elder, **EventCreateSchema().load(form)),
+                           general_field="kind")
+    if event is not None:
         flash(_("Recorded. The elder is now: %(status)s.", status=STATUS_LABELS[elder.status]), "success")
         return redirect(url_for(".profile", elder_id=elder.id))
-    errors = {field: [_(str(m)) for m in messages] for field, messages in errors.items()}
+    db.session.refresh(elder)
     return render_template("elders/profile.html", elder=elder, can_record=True, event_options=EVENT_OPTIONS,
                            errors=errors, form=request.form), 422

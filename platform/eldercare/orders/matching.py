@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select
 
 from ..catalog.models import Category, Item
 from ..extensions import db
+from ..geo import distance_km
 from ..providers.models import (
     CATEGORY_CERTIFICATE,
     Availability,
@@ -68,12 +69,6 @@ class Candidate:
 
     def as_dict(self) -> dict:
         return asdict(self) | {"explanation": self.explanation()}
-
-
-def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
 _UNSEEN = object()

@@ -17,6 +17,7 @@ from ..catalog.models import Category, Item
 from ..db import utcnow
 from ..errors import Conflict, Forbidden, Invalid, invalid
 from ..extensions import db
+from ..geo import CHINA_LAT, CHINA_LNG
 from ..regions.models import Region
 from .models import Provider, ProviderDocument, ProviderPrice, ProviderReview
 from .scope import is_overseer, require_own_admin
@@ -26,8 +27,6 @@ log = logging.getLogger(__name__)
 # The unified social credit code (统一社会信用代码): 18 digits and upper-case letters.
 LICENSE_RE = re.compile(r"^[0-9A-Z]{18}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-CHINA_LAT = (3.8, 53.6)
-CHINA_LNG = (73.5, 135.1)
 RADIUS_M = (500, 20000)
 APPLICATION_FIELDS = ("name", "license_no", "categories", "service_areas", "base_lat", "base_lng",
                       "service_radius_m", "phone", "address", "prices")

@@ -4,15 +4,15 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 from sqlalchemy import case, select
 
 from ..catalog.models import Category
 from ..elders.masking import mask_phone
-from ..errors import ServiceError, flatten_errors
+from ..errors import ServiceError
 from ..extensions import db
 from ..regions.models import Region
 from ..web.context import provider_status_name
+from ..web.forms import submit
 from . import caregivers, services
 from .caregivers import is_expired
 from .models import CERTIFICATE_KINDS, STATUSES, Caregiver, Provider, ProviderDocument
@@ -53,7 +53,7 @@ def _page_errors(errors: dict) -> dict:
     for field, messages in errors.items():
         parts = field.split(".")
         name = "cert_" + parts[2] if parts[0] == "certificates" and len(parts) > 2 else parts[0]
-        folded.setdefault(name, []).extend(_(str(m)) for m in messages)
+        folded.setdefault(name, []).extend(messages)
     return folded
 
 
@@ -124,20 +124,14 @@ def application():
         abort(409)
     form = {k: request.form.get(k, "") for k in request.form} | {
         "categories": request.form.getlist("categories"), "service_areas": request.form.getlist("service_areas")}
-    try:
+    def send():
         if provider is None:
-            fields = ProviderCreateSchema().load(_application_fields(request.form))
-            provider = services.apply(current_user, fields)
-        else:
-            fields = ProviderFieldsSchema().load(_application_fields(request.form))
-            provider = services.update_provider(current_user, provider, fields)
-        db.session.commit()
-    except ValidationError as error:
-        errors = flatten_errors(error.messages)
-    except ServiceError as error:
-        db.session.rollback()
-        errors = error.errors or {"form": [error.message]}
-    else:
+            return services.apply(current_user, ProviderCreateSchema().load(_application_fields(request.form)))
+        fields = ProviderFieldsSchema().load(_application_fields(request.form))
+        return services.update_provider(current_user, provider, fields)
+
+    sent, errors = submit(send)
+    if sent is not None:
         flash(_("Your application is sent. The bureau will review it."), "success")
         return redirect(url_for(".application"))
     return _render_application(current_user.provider, form, _page_errors(errors), True, 422)
@@ -180,16 +174,9 @@ def roster():
         return _roster(provider, {"daily_limit": "8"}, {})
     form = {k: request.form.get(k, "") for k in request.form if k != "password"} | {
         "categories": request.form.getlist("categories")}
-    try:
-        fields = CaregiverCreateSchema().load(_caregiver_fields(request.form))
-        caregiver = caregivers.add_caregiver(current_user, provider, fields)
-        db.session.commit()
-    except ValidationError as error:
-        errors = flatten_errors(error.messages)
-    except ServiceError as error:
-        db.session.rollback()
-        errors = error.errors or {"form": [error.message]}
-    else:
+    caregiver, errors = submit(lambda: caregivers.add_caregiver(
+        current_user, provider, CaregiverCreateSchema().load(_caregiver_fields(request.form))))
+    if caregiver is not None:
         flash(_("%(name)s is on the roster and can log in.", name=caregiver.name), "success")
         return redirect(url_for(".roster"))
     return _roster(current_user.provider, form, _page_errors(errors), 422)
@@ -257,14 +244,9 @@ def review(provider_id):
     except ServiceError:
         abort(404)
     form = {k: v for k, v in request.form.items() if k in ("decision", "note") and v.strip()}
-    try:
-        services.review(current_user, provider, **ReviewCreateSchema().load(form))
-        db.session.commit()
-    except ValidationError as error:
-        errors = flatten_errors(error.messages)
-    except ServiceError as error:
-        db.session.rollback()
-        errors = error.errors or {"note": [error.message]}
+    decision, errors = submit(lambda: services.review(current_user, provider, **ReviewCreateSchema().load(form)),
+                              general_field="note")
+    if decision is None:
         provider = visible_provider(provider_id, current_user)
     else:
         flash(_("Decision recorded. The provider is now: %(status)s.",

@@ -1,0 +1,25 @@
+"""What every page form does with its service call: one transaction, and errors by field for the page."""
+from collections.abc import Callable
+
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+
+from ..errors import ServiceError, flatten_errors
+from ..extensions import db
+
+
+def submit(action: Callable, *, general_field: str = "form"):
+    """Run `action` (schema load and service call) and commit: (its result, {}). On bad input roll back and
+    return (None, {field: [messages in the page's language]}); a refusal without a field goes under
+    `general_field`."""
+    try:
+        result = action()
+        db.session.commit()
+        return result, {}
+    except ValidationError as error:
+        db.session.rollback()
+        errors = flatten_errors(error.messages)
+    except ServiceError as error:
+        db.session.rollback()
+        errors = error.errors or {general_field: [error.message]}
+    return None, {field: [_(str(m)) for m in messages] for field, messages in errors.items()}
