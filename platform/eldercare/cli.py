@@ -7,10 +7,12 @@ from .extensions import db
 
 def register_cli(app: Flask) -> None:
     from .demo.cli import seed_demo_command
+    from .hardship.cli import import_hardship_command
     from .scheduler import scheduler_command
 
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(import_hardship_command)
     app.cli.add_command(scheduler_command)
 
 

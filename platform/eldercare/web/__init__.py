@@ -6,6 +6,7 @@ from flask_babel import get_locale
 def register_pages(app):
     from ..accounts.views import bp as accounts_pages
     from ..elders.views import bp as elder_pages
+    from ..hardship.views import bp as hardship_pages
     from ..providers.views import bp as provider_pages
     from .context import template_helpers
     from .home import bp as home_pages
@@ -13,6 +14,7 @@ def register_pages(app):
     app.register_blueprint(accounts_pages)
     app.register_blueprint(home_pages)
     app.register_blueprint(elder_pages)
+    app.register_blueprint(hardship_pages)
     app.register_blueprint(provider_pages)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
