@@ -36,10 +36,13 @@ def create_app(config: type | dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  every table known to SQLAlchemy and Alembic
     from .accounts import auth  # noqa: F401  login loaders
+    from .db import tune_connections
     from .extensions import api, babel, csrf, db, limiter, login_manager, migrate, talisman
     from .i18n import compile_translations_if_needed, select_locale
 
     db.init_app(app)
+    with app.app_context():
+        tune_connections(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "accounts_pages.login"

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select
+from sqlalchemy import bindparam, case, func, literal_column, or_, select, union
 
 from ..catalog.models import Category, Item
 from ..extensions import db
@@ -166,32 +166,39 @@ def _statement(excluding: bool, per_caregiver: bool):
     """Reachable providers with their facts and their free caregivers in the category (certified where it
     needs it, working then, no overlapping visit, under the daily limit): counted, or one row each."""
     street = select(Region.parent_id).where(Region.id == bindparam("community_id")).scalar_subquery()
-    covers_street = Provider.id.in_(select(provider_areas.c.provider_id).where(provider_areas.c.region_id == street))
-    in_box = and_(Provider.base_lat.between(bindparam("lat_lo"), bindparam("lat_hi")),
-                  Provider.base_lng.between(bindparam("lng_lo"), bindparam("lng_hi")))
+    serving_street = select(provider_areas.c.provider_id).where(provider_areas.c.region_id == street)
+    # Each CTE below is small and MATERIALIZED, and each check a probe by key: the order of work is fixed, so
+    # the generic plan of the prepared statement cannot wander into scanning a province's tables.
+    # 1. Providers covering the street, or based in the box around the home (index on base_lat).
+    near = union(select(provider_areas.c.provider_id.label("id")).where(provider_areas.c.region_id == street),
+                 select(Provider.id).where(Provider.base_lat.between(bindparam("lat_lo"), bindparam("lat_hi")),
+                                           Provider.base_lng.between(bindparam("lng_lo"), bindparam("lng_hi"))))
+    near = near.cte("near").prefix_with("MATERIALIZED")
     not_this_order = WorkOrder.id != bindparam("order_id")
     orders_today = (select(func.count()).where(
         WorkOrder.provider_id == Provider.id, not_this_order, _one_of(WorkOrder.status, LOAD_STATUSES),
         WorkOrder.scheduled_start >= bindparam("day_start"), WorkOrder.scheduled_start < bindparam("day_end"))
         .scalar_subquery())
-    # Approved providers offering the category that cover the street or lie in the box around the home (the
-    # exact radius is checked in Python): a few dozen rows, so their load is counted here, once each.
+    offers_category = select(provider_categories.c.provider_id).where(
+        provider_categories.c.provider_id == Provider.id,
+        provider_categories.c.category_id == bindparam("category_id")).exists()
+    # 2. Of those, the approved ones offering the category (the radius is checked in Python), with their load.
     reach = (select(Provider.id, Provider.name, Provider.base_lat, Provider.base_lng, Provider.service_radius_m,
                     Provider.completed_count, Provider.on_time_count, Provider.rating_count, Provider.rating_sum,
-                    covers_street.label("covers_street"), orders_today.label("orders_today"))
-             .join(provider_categories, and_(provider_categories.c.provider_id == Provider.id,
-                                             provider_categories.c.category_id == bindparam("category_id")))
-             .where(Provider.status == "approved", or_(covers_street, in_box)))
+                    Provider.id.in_(serving_street).label("covers_street"), orders_today.label("orders_today"))
+             .join(near, near.c.id == Provider.id)
+             .where(Provider.status == "approved", offers_category))
     if excluding:
         reach = reach.where(Provider.id.not_in(bindparam("exclude", expanding=True)))
     reach = reach.cte("reach").prefix_with("MATERIALIZED")
-    # Their teams in the category next (a few hundred people), then the checks on each: left to itself the
-    # planner starts from every certified caregiver, city-wide.
+    # 3. Their active caregivers (a few hundred people); the checks on each person follow.
     team = (select(Caregiver.id, Caregiver.provider_id, Caregiver.daily_limit)
-            .join(caregiver_categories, and_(caregiver_categories.c.caregiver_id == Caregiver.id,
-                                             caregiver_categories.c.category_id == bindparam("category_id")))
-            .where(Caregiver.active.is_(True), Caregiver.provider_id.in_(select(reach.c.id)))
+            .join(reach, reach.c.id == Caregiver.provider_id)
+            .where(Caregiver.active.is_(True))
             .cte("team").prefix_with("MATERIALIZED"))
+    serves = select(caregiver_categories.c.caregiver_id).where(
+        caregiver_categories.c.caregiver_id == team.c.id,
+        caregiver_categories.c.category_id == bindparam("category_id")).exists()
     mine = (WorkOrder.caregiver_id == team.c.id, not_this_order)
     today = select(func.count()).where(
         *mine, _one_of(WorkOrder.status, LOAD_STATUSES), WorkOrder.scheduled_start >= bindparam("day_start"),
@@ -214,7 +221,7 @@ def _statement(excluding: bool, per_caregiver: bool):
              reach.c.on_time_count, reach.c.rating_count, reach.c.rating_sum, reach.c.covers_street,
              reach.c.orders_today)
     stmt = (select(team.c.provider_id, *facts).join(reach, reach.c.id == team.c.provider_id)
-            .where(works, certified, ~busy, today < team.c.daily_limit))
+            .where(serves, works, certified, ~busy, today < team.c.daily_limit))
     if per_caregiver:
         return stmt.add_columns(team.c.id).order_by(team.c.provider_id, team.c.id)
     return stmt.add_columns(func.count(team.c.id).label("free_count")).group_by(team.c.provider_id, *facts)

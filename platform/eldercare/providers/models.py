@@ -47,7 +47,7 @@ class Provider(db.Model):
     license_no: Mapped[str] = mapped_column(String(40), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
-    base_lat: Mapped[float]
+    base_lat: Mapped[float] = mapped_column(index=True)  # matching searches a box around the elder's home
     base_lng: Mapped[float]
     service_radius_m: Mapped[int] = mapped_column(default=3000)
     phone: Mapped[str | None] = mapped_column(String(20))
