@@ -162,3 +162,33 @@ def _parse(value):
     from datetime import datetime
 
     return datetime.fromisoformat(value)
+
+
+def test_a_death_cancels_open_orders_with_the_reason_and_withdraws_offers(api, city):
+    provider = city.provider("一", caregivers=2)
+    accepted = book(api, city)
+    api.as_(provider.admin).post(f"/api/v1/orders/{accepted['id']}/accept", json={"caregiver_id": provider.team[0].id})
+    offered = book(api, city, start=next_monday(14))
+    assert offered["status"] == "dispatched"
+    response = api.as_(city.operator).post(f"/api/v1/elders/{city.elder.id}/events", json={
+        "kind": "death", "occurred_on": "2026-01-01", "note": "家属告知"})
+    assert response.status_code == 201
+    for order_id in (accepted["id"], offered["id"]):
+        order = api.as_(city.operator).get(f"/api/v1/orders/{order_id}").json
+        assert order["status"] == "cancelled"
+        assert order["history"][-1]["reason"] == "Registry event: Died"
+    assert api.as_(city.operator).get(f"/api/v1/orders/{offered['id']}").json["offers"][0]["status"] == "withdrawn"
+    # The provider cannot take the withdrawn offer any more.
+    late = api.as_(provider.admin).post(f"/api/v1/orders/{offered['id']}/accept",
+                                        json={"caregiver_id": provider.team[1].id})
+    assert late.status_code == 409
+
+
+def test_a_discharge_cancels_nothing(api, city):
+    provider = city.provider("一")
+    api.as_(city.operator).post(f"/api/v1/elders/{city.elder.id}/events", json={
+        "kind": "hospital_admission", "occurred_on": "2026-01-01"})
+    api.as_(city.operator).post(f"/api/v1/elders/{city.elder.id}/events", json={
+        "kind": "hospital_discharge", "occurred_on": "2026-01-05"})
+    order = book(api, city)
+    assert order["status"] == "dispatched" and order["provider_id"] == provider.id
