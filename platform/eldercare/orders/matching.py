@@ -191,14 +191,14 @@ def _statement(excluding: bool, per_caregiver: bool):
     if excluding:
         reach = reach.where(Provider.id.not_in(bindparam("exclude", expanding=True)))
     reach = reach.cte("reach").prefix_with("MATERIALIZED")
-    # 3. Their active caregivers (a few hundred people); the checks on each person follow.
+    # 3. Their active caregivers serving the category (a hundred or so); the checks on each person follow.
+    serves = select(caregiver_categories.c.caregiver_id).where(
+        caregiver_categories.c.caregiver_id == Caregiver.id,
+        caregiver_categories.c.category_id == bindparam("category_id")).exists()
     team = (select(Caregiver.id, Caregiver.provider_id, Caregiver.daily_limit)
             .join(reach, reach.c.id == Caregiver.provider_id)
-            .where(Caregiver.active.is_(True))
+            .where(Caregiver.active.is_(True), serves)
             .cte("team").prefix_with("MATERIALIZED"))
-    serves = select(caregiver_categories.c.caregiver_id).where(
-        caregiver_categories.c.caregiver_id == team.c.id,
-        caregiver_categories.c.category_id == bindparam("category_id")).exists()
     mine = (WorkOrder.caregiver_id == team.c.id, not_this_order)
     today = select(func.count()).where(
         *mine, _one_of(WorkOrder.status, LOAD_STATUSES), WorkOrder.scheduled_start >= bindparam("day_start"),
@@ -221,7 +221,7 @@ def _statement(excluding: bool, per_caregiver: bool):
              reach.c.on_time_count, reach.c.rating_count, reach.c.rating_sum, reach.c.covers_street,
              reach.c.orders_today)
     stmt = (select(team.c.provider_id, *facts).join(reach, reach.c.id == team.c.provider_id)
-            .where(serves, works, certified, ~busy, today < team.c.daily_limit))
+            .where(works, certified, ~busy, today < team.c.daily_limit))
     if per_caregiver:
         return stmt.add_columns(team.c.id).order_by(team.c.provider_id, team.c.id)
     return stmt.add_columns(func.count(team.c.id).label("free_count")).group_by(team.c.provider_id, *facts)
