@@ -13,6 +13,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(import_hardship_command)
+    app.cli.add_command(import_events_command)
     app.cli.add_command(scheduler_command)
 
 
@@ -37,3 +38,26 @@ def create_user_command(role, username, region_id, provider_id, password):
         raise click.ClickException(fields or error.message) from None
     db.session.commit()
     click.echo(f"Created {user.role} account {user.username!r} (id {user.id}).")
+
+
+@click.command("import-events")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_events_command(path):
+    """Record registry events in bulk (id_number,kind,occurred_on,note): deaths, hospital stays, moves into
+    care homes. Lists every row that could not be recorded; exit status 1 if any."""
+    from .elders.events_import import import_events
+    from .errors import ServiceError
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            report = import_events(f)
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"{report.rows:,} rows: {report.recorded:,} recorded, {report.already:,} already recorded, "
+               f"{len(report.rejected):,} rejected.")
+    for line, number, reason in report.rejected:
+        click.echo(f"line {line}: {number or '-'}: {reason}")
+    if report.rejected:
+        raise SystemExit(1)
