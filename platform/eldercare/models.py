@@ -15,3 +15,10 @@ from .providers.models import (  # noqa: F401
     ProviderReview,
 )
 from .regions.models import Region  # noqa: F401
+from .vouchers.models import (  # noqa: F401
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    VoucherPolicy,
+    VoucherTier,
+)

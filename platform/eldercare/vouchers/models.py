@@ -1,0 +1,120 @@
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import UTCDateTime, utcnow
+from ..extensions import db
+
+TIER_HARDSHIP = ("any", "none", "low_income", "dibao", "tekun")
+# Ledger accounts. The bureau's budget account is the source of every voucher fen: issuing moves money from
+# it (its balance goes negative: what the district has granted) to an elder's available account.
+ACCOUNT_KINDS = ("bureau_budget", "elder_available", "elder_held", "provider_payable", "lapsed")
+NEVER_NEGATIVE = ("elder_available", "elder_held", "provider_payable", "lapsed")
+TRANSACTION_KINDS = ("issue", "hold", "release", "capture", "lapse", "reversal")
+
+policy_categories = Table(
+    "voucher_policy_categories",
+    db.metadata,
+    Column("policy_id", ForeignKey("voucher_policies.id"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id"), primary_key=True),
+)
+
+
+class VoucherPolicy(db.Model):
+    """A district's voucher policy for a run of months: who gets how much, for what."""
+
+    __tablename__ = "voucher_policies"
+    __table_args__ = (
+        CheckConstraint("carry_over_months >= 0", name="carry_over_not_negative"),
+        CheckConstraint("monthly_budget_fen IS NULL OR monthly_budget_fen >= 0", name="budget_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)  # a district
+    name: Mapped[str] = mapped_column(String(80))
+    valid_from: Mapped[date]  # the first day of the first month
+    valid_to: Mapped[date | None]  # the first day of the last month; None: until replaced
+    carry_over_months: Mapped[int] = mapped_column(default=0)
+    monthly_budget_fen: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tiers: Mapped[list["VoucherTier"]] = relationship(back_populates="policy", order_by="VoucherTier.id",
+                                                      cascade="all, delete-orphan")
+    categories = relationship("Category", secondary=policy_categories)
+    region = relationship("Region")
+
+
+class VoucherTier(db.Model):
+    """One row of a policy: elders at this care level with this hardship get this much a month."""
+
+    __tablename__ = "voucher_tiers"
+    __table_args__ = (
+        CheckConstraint("monthly_fen > 0", name="monthly_positive"),
+        CheckConstraint("copay_percent >= 0 AND copay_percent <= 100", name="copay_percent_range"),
+        UniqueConstraint("policy_id", "care_level", "hardship", name="uq_voucher_tiers_policy_level_hardship"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("voucher_policies.id"), index=True)
+    care_level: Mapped[str] = mapped_column(String(16))
+    hardship: Mapped[str] = mapped_column(String(16))  # or "any"
+    monthly_fen: Mapped[int]
+    copay_percent: Mapped[int]
+
+    policy: Mapped[VoucherPolicy] = relationship(back_populates="tiers")
+
+
+class LedgerAccount(db.Model):
+    """A balance in the voucher ledger. `balance_fen` is a cache of the sum of its entries, kept in the same
+    transaction as every entry and checked by `flask check-ledger`; the database refuses to let an elder's or
+    provider's balance go below zero, so two racing bookings cannot overspend."""
+
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        UniqueConstraint("kind", "owner_id", name="uq_ledger_accounts_kind_owner"),
+        CheckConstraint("kind = 'bureau_budget' OR balance_fen >= 0", name="balance_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[int]  # the district, elder or provider the account belongs to
+    balance_fen: Mapped[int] = mapped_column(default=0)
+
+
+class LedgerTransaction(db.Model):
+    """One movement of voucher money: a balanced set of entries. `key` makes retried movements harmless:
+    'issue:<elder>:<period>' can exist once."""
+
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    period: Mapped[str | None] = mapped_column(String(7), index=True)  # YYYY-MM
+    elder_id: Mapped[int | None] = mapped_column(ForeignKey("elders.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    memo: Mapped[str | None] = mapped_column(String(200))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entries: Mapped[list["LedgerEntry"]] = relationship(back_populates="transaction", order_by="LedgerEntry.id")
+
+
+class LedgerEntry(db.Model):
+    """One side of a movement. Never updated or deleted: a mistake is undone by a reversal."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint("amount_fen <> 0", name="amount_not_zero"),
+        Index("ix_ledger_entries_account_id", "account_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    amount_fen: Mapped[int]
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
+    account = relationship("LedgerAccount")
