@@ -95,6 +95,7 @@ class LedgerTransaction(db.Model):
     period: Mapped[str | None] = mapped_column(String(7), index=True)  # YYYY-MM
     elder_id: Mapped[int | None] = mapped_column(ForeignKey("elders.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(default=0)  # the money moved, for reports; entries are the truth
     memo: Mapped[str | None] = mapped_column(String(200))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

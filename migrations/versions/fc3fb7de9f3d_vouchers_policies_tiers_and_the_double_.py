@@ -1,8 +1,8 @@
 """Vouchers: policies, tiers and the double-entry ledger
 
-Revision ID: 67e05af63ffa
+Revision ID: fc3fb7de9f3d
 Revises: 09eecade8fa0
-Create Date: 2026-11-23 04:13:37.349317
+Create Date: 2026-11-23 04:14:33.547362
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '67e05af63ffa'
+revision = 'fc3fb7de9f3d'
 down_revision = '09eecade8fa0'
 branch_labels = None
 depends_on = None
@@ -76,6 +76,7 @@ def upgrade():
     sa.Column('period', sa.String(length=7), nullable=True),
     sa.Column('elder_id', sa.Integer(), nullable=True),
     sa.Column('order_id', sa.Integer(), nullable=True),
+    sa.Column('amount_fen', sa.Integer(), nullable=False),
     sa.Column('memo', sa.String(length=200), nullable=True),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),

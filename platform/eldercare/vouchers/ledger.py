@@ -1,0 +1,107 @@
+"""The voucher ledger: double entry, append only, balances that never go below zero.
+
+Every movement is one LedgerTransaction whose entries sum to zero. Each entry also moves its account's cached
+balance with a single conditional UPDATE (`balance + amount`, refused by a CHECK when it would go negative),
+so two bookings racing for the last fen cannot both win: the database serialises them on the account row.
+`check()` proves, from the entries alone, that every transaction balances and every cached balance is right.
+"""
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import Conflict
+from ..extensions import db
+from .models import LedgerAccount, LedgerEntry, LedgerTransaction
+
+
+def account(kind: str, owner_id: int) -> LedgerAccount:
+    """The account, created on first use (safely when two transactions create it at once)."""
+    found = db.session.scalar(select(LedgerAccount).where(LedgerAccount.kind == kind,
+                                                          LedgerAccount.owner_id == owner_id))
+    if found is not None:
+        return found
+    try:
+        with db.session.begin_nested():
+            created = LedgerAccount(kind=kind, owner_id=owner_id, balance_fen=0)
+            db.session.add(created)
+        return created
+    except IntegrityError:
+        return db.session.scalar(select(LedgerAccount).where(LedgerAccount.kind == kind,
+                                                             LedgerAccount.owner_id == owner_id))
+
+
+class Overdrawn(Conflict):
+    """The movement would take an account below zero."""
+
+
+def post(kind: str, key: str, moves: list[tuple[LedgerAccount, int]], *, period: str | None = None,
+         elder_id: int | None = None, order_id: int | None = None, memo: str | None = None,
+         actor=None) -> LedgerTransaction | None:
+    """Record one balanced movement; None (and nothing written) if `key` was already posted.
+
+    Raises Overdrawn when an account would go negative: the caller's transaction must then roll back (the
+    savepoint here already undid this movement)."""
+    if sum(amount for _, amount in moves) != 0:
+        raise ValueError(f"unbalanced movement {key}: {moves}")
+    if db.session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.key == key)) is not None:
+        return None
+    try:
+        with db.session.begin_nested():
+            txn = LedgerTransaction(kind=kind, key=key, period=period, elder_id=elder_id, order_id=order_id,
+                                    amount_fen=sum(a for _, a in moves if a > 0), memo=memo,
+                                    actor_id=getattr(actor, "id", None))
+            db.session.add(txn)
+            db.session.flush()
+            for acct, amount in moves:
+                if amount == 0:
+                    continue
+                db.session.add(LedgerEntry(transaction_id=txn.id, account_id=acct.id, amount_fen=amount))
+                db.session.execute(update(LedgerAccount).where(LedgerAccount.id == acct.id)
+                                   .values(balance_fen=LedgerAccount.balance_fen + amount)
+                                   .execution_options(synchronize_session=False))
+            db.session.flush()
+    except IntegrityError as error:
+        if "balance_not_negative" in str(error.orig) or "CHECK constraint failed" in str(error.orig):
+            raise Overdrawn(_l("Not enough voucher balance."),
+                            {"pay_with": [_l("Not enough voucher balance.")]}) from None
+        if db.session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.key == key)) is not None:
+            return None  # posted by a concurrent transaction a moment ago
+        raise
+    for acct, _ in moves:
+        db.session.expire(acct, ["balance_fen"])
+    return txn
+
+
+@dataclass
+class LedgerCheck:
+    transactions: int
+    entries: int
+    unbalanced: list[int]  # transaction ids
+    wrong_balances: list[tuple[int, int, int]]  # (account id, cached, from entries)
+    negative: list[int]  # account ids that may not be negative but are
+
+    @property
+    def ok(self) -> bool:
+        return not (self.unbalanced or self.wrong_balances or self.negative)
+
+
+def check() -> LedgerCheck:
+    """Recompute everything from the entries."""
+    unbalanced = list(db.session.scalars(
+        select(LedgerEntry.transaction_id).group_by(LedgerEntry.transaction_id)
+        .having(func.sum(LedgerEntry.amount_fen) != 0)))
+    sums = dict(db.session.execute(select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_fen))
+                                   .group_by(LedgerEntry.account_id)).all())
+    wrong, negative = [], []
+    for acct in db.session.scalars(select(LedgerAccount)):
+        derived = sums.get(acct.id, 0)
+        if derived != acct.balance_fen:
+            wrong.append((acct.id, acct.balance_fen, derived))
+        if acct.kind != "bureau_budget" and derived < 0:
+            negative.append(acct.id)
+    return LedgerCheck(
+        transactions=db.session.scalar(select(func.count(LedgerTransaction.id))),
+        entries=db.session.scalar(select(func.count(LedgerEntry.id))),
+        unbalanced=unbalanced, wrong_balances=wrong, negative=negative)

@@ -1,0 +1,98 @@
+"""The ledger under pressure: racing holds never overspend, racing issuances issue once, and a crash halfway
+through issuance followed by a rerun issues exactly the right total."""
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from eldercare.extensions import db
+from eldercare.vouchers import issuance, ledger
+from eldercare.vouchers.models import LedgerAccount, LedgerTransaction
+
+
+def balance(kind, owner):
+    return db.session.scalar(select(LedgerAccount.balance_fen).where(
+        LedgerAccount.kind == kind, LedgerAccount.owner_id == owner)) or 0
+
+
+def run_at_once(app, count, work):
+    barrier = threading.Barrier(count)
+    results = []
+
+    def one(i):
+        with app.app_context():
+            barrier.wait()
+            try:
+                results.append(work(i))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+@pytest.mark.postgres
+def test_fifty_concurrent_holds_never_overspend(app, town, is_postgres):
+    if not is_postgres:
+        pytest.skip("real concurrent connections need PostgreSQL")
+    elder_id = town.elder().id  # threads must not touch the test's own session's objects
+    issuance.issue_period("2026-12")  # 30,000 fen available
+
+    def hold(i):
+        available = ledger.account("elder_available", elder_id)
+        held = ledger.account("elder_held", elder_id)
+        try:
+            ledger.post("hold", f"hold:race:{i}", [(available, -1000), (held, 1000)], elder_id=elder_id)
+            db.session.commit()
+            return True
+        except ledger.Overdrawn:
+            db.session.rollback()
+            return False
+
+    results = run_at_once(app, 50, hold)
+    assert results.count(True) == 30 and results.count(False) == 20
+    db.session.expire_all()
+    assert (balance("elder_available", elder_id), balance("elder_held", elder_id)) == (0, 30000)
+    assert ledger.check().ok
+
+
+@pytest.mark.postgres
+def test_two_issuances_of_one_month_racing_issue_once(app, town, is_postgres):
+    if not is_postgres:
+        pytest.skip("real concurrent connections need PostgreSQL")
+    elders = [town.elder("moderate").id for _ in range(40)] + [town.elder("severe", "dibao").id for _ in range(10)]
+    reports = run_at_once(app, 2, lambda i: issuance.issue_period("2026-12"))
+    assert sum(r.issued for r in reports) == 50
+    assert sum(r.total_fen for r in reports) == 40 * 30000 + 10 * 50000
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(LedgerTransaction.id)).where(LedgerTransaction.kind == "issue")) == 50
+    assert sum(balance("elder_available", e) for e in elders) == 40 * 30000 + 10 * 50000
+    assert ledger.check().ok
+
+
+def test_a_crash_halfway_then_a_rerun_issues_exactly_the_right_total(town, monkeypatch):
+    elders = [town.elder() for _ in range(7)]
+    monkeypatch.setattr(issuance, "BATCH", 2)
+    real = issuance._apply_entries
+    calls = []
+
+    def crash_on_third_batch(ids):
+        calls.append(ids)
+        if len(calls) == 3:
+            raise RuntimeError("power cut")
+        real(ids)
+
+    monkeypatch.setattr(issuance, "_apply_entries", crash_on_third_batch)
+    with pytest.raises(RuntimeError):
+        issuance.issue_period("2026-12")
+    db.session.rollback()
+    assert sum(balance("elder_available", e.id) for e in elders) == 4 * 30000  # two batches landed
+    monkeypatch.setattr(issuance, "_apply_entries", real)
+    report = issuance.issue_period("2026-12")
+    assert (report.issued, report.already) == (3, 4)
+    assert sum(balance("elder_available", e.id) for e in elders) == 7 * 30000
+    assert ledger.check().ok
