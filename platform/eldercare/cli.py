@@ -9,11 +9,14 @@ def register_cli(app: Flask) -> None:
     from .demo.cli import seed_demo_command
     from .hardship.cli import import_hardship_command
     from .scheduler import scheduler_command
+    from .vouchers.cli import check_ledger_command, issue_vouchers_command
 
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(import_hardship_command)
     app.cli.add_command(import_events_command)
+    app.cli.add_command(issue_vouchers_command)
+    app.cli.add_command(check_ledger_command)
     app.cli.add_command(scheduler_command)
 
 

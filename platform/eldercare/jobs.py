@@ -24,5 +24,26 @@ def expire_offers() -> int:
     return moved
 
 
-# (id, function, seconds between runs from config)
-JOBS = (("expire-offers", expire_offers, "OFFER_SWEEP_SECONDS"),)
+def monthly_vouchers() -> int:
+    """On the 1st: lapse what may not carry over, then issue the month (both idempotent, so a second
+    scheduler, a retry or a run after a crash changes nothing more)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from .vouchers.issuance import issue_period, lapse_period
+
+    period = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    with _app.app_context():
+        lapse_period(period)
+        report = issue_period(period)
+    log.info("issued %s vouchers to %d elders", period, report.issued)
+    return report.issued
+
+
+# (id, function, trigger arguments given the app's config)
+JOBS = (
+    ("expire-offers", expire_offers, lambda config: dict(trigger="interval", seconds=config["OFFER_SWEEP_SECONDS"])),
+    # 00:05 Beijing time on the 1st of each month.
+    ("monthly-vouchers", monthly_vouchers,
+     lambda config: dict(trigger="cron", day=1, hour=0, minute=5, timezone="Asia/Shanghai")),
+)

@@ -18,8 +18,8 @@ def build_scheduler(app, scheduler_class=BlockingScheduler):
     store = SQLAlchemyJobStore(url=app.config["SQLALCHEMY_DATABASE_URI"], tablename=JOB_TABLE)
     scheduler = scheduler_class(jobstores={"default": store}, timezone="UTC",
                                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
-    for job_id, func, interval_setting in jobs.JOBS:
-        scheduler.add_job(func, "interval", seconds=app.config[interval_setting], id=job_id, replace_existing=True)
+    for job_id, func, trigger in jobs.JOBS:
+        scheduler.add_job(func, id=job_id, replace_existing=True, **trigger(app.config))
     return scheduler
 
 

@@ -1,0 +1,45 @@
+"""`flask issue-vouchers` and `flask check-ledger`."""
+import click
+from sqlalchemy import func, select
+
+from ..elders.models import Elder
+from ..errors import ServiceError
+from ..extensions import db
+
+
+@click.command("issue-vouchers")
+@click.option("--period", required=True, help="The month, YYYY-MM.")
+def issue_vouchers_command(period):
+    """Issue a month's vouchers to every eligible elder (idempotent: a rerun issues only what is missing)."""
+    from .issuance import issue_period, lapse_period
+
+    total = db.session.scalar(select(func.count(Elder.id)).where(Elder.status == "active",
+                                                                 Elder.care_level.is_not(None)))
+    try:
+        lapsed = lapse_period(period)
+        with click.progressbar(length=total, label=f"Issuing {period}", show_pos=True) as bar:
+            report = issue_period(period, progress=bar.update)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"{period}: {report.issued:,} elders issued {report.total_fen / 100:,.2f} yuan; "
+               f"{report.already:,} already had theirs; {report.eligible:,} eligible; "
+               f"{len(report.left_out):,} left out by the budget; {lapsed / 100:,.2f} yuan lapsed.")
+
+
+@click.command("check-ledger")
+def check_ledger_command():
+    """Prove from the entries that every transaction balances and every cached balance is right."""
+    from .ledger import check
+
+    result = check()
+    click.echo(f"{result.transactions:,} transactions, {result.entries:,} entries.")
+    for txn in result.unbalanced:
+        click.echo(f"transaction {txn} does not balance")
+    for account, cached, derived in result.wrong_balances:
+        click.echo(f"account {account}: cached {cached} fen, entries say {derived} fen")
+    for account in result.negative:
+        click.echo(f"account {account} is below zero")
+    if not result.ok:
+        raise SystemExit(1)
+    click.echo("The ledger balances.")
