@@ -77,8 +77,9 @@ def register_blueprints(app: Flask) -> None:
     from .orders.api import blp as orders_api
     from .providers.api import blp as providers_api
     from .regions.api import blp as regions_api
+    from .vouchers.api import blp as vouchers_api
     from .web import register_pages
 
-    for blp in (accounts_api, regions_api, catalog_api, elders_api, orders_api, providers_api):
+    for blp in (accounts_api, regions_api, catalog_api, elders_api, orders_api, providers_api, vouchers_api):
         api.register_blueprint(blp)
     register_pages(app)

@@ -10,7 +10,10 @@ from ..elders.registry import ensure_bookable
 from ..elders.scope import visible_elder
 from ..errors import Forbidden, invalid
 from ..extensions import db
+from ..vouchers import holds
+from ..vouchers.eligibility import explain
 from .dispatch import dispatch, set_status
+from .matching import LOCAL
 from .models import WorkOrder
 
 BOOKING_ROLES = ("elder", "family", "operator", "admin")
@@ -38,13 +41,28 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
     if not 1 <= quantity <= 20:
         raise invalid("quantity", _l("Must be from 1 to 20."))
     price = item.price_fen * quantity
+    voucher = voucher_share(elder, item, scheduled_start, price) if pay_with == "voucher" else 0
     order = WorkOrder(elder_id=elder.id, item_id=item.id, scheduled_start=scheduled_start,
                       scheduled_end=scheduled_start + timedelta(minutes=item.duration_minutes * quantity),
-                      quantity=quantity, price_fen=price, voucher_fen=0, copay_fen=price, pay_with=pay_with,
+                      quantity=quantity, price_fen=price, voucher_fen=voucher, copay_fen=price - voucher,
+                      pay_with=pay_with,
                       note=note, preferred_provider_id=preferred_provider_id, booked_by_id=actor.id,
                       status="pending", created_at=now)
     db.session.add(order)
     db.session.flush()
+    holds.hold(order, voucher, actor=actor)  # 409 when the balance is short; the whole booking rolls back
     set_status(order, "pending", actor=actor, reason="Booked.")
     dispatch(order, now=now, actor=actor)
     return order
+
+
+def voucher_share(elder, item, scheduled_start: datetime, price_fen: int) -> int:
+    """The part of the price vouchers pay: price × (100 − co-pay %) / 100, rounded down to the fen, under the
+    policy of the elder's district for the month of the visit. 422 when vouchers cannot pay for this."""
+    period = scheduled_start.astimezone(LOCAL).strftime("%Y-%m")
+    eligibility = explain(elder, period)
+    if not eligibility.eligible:
+        raise invalid("pay_with", " ".join(eligibility.reasons))
+    if item.category_id not in {c.id for c in eligibility.policy.categories}:
+        raise invalid("item_id", _l("Vouchers do not pay for this service; choose to pay yourself."))
+    return price_fen * (100 - eligibility.tier.copay_percent) // 100

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from ..db import utcnow
 from ..elders.registry import elder_status_changed
 from ..extensions import db
+from ..vouchers import holds
 from .dispatch import set_status
 from .models import OPEN_STATUSES, WorkOrder
 
@@ -23,3 +24,4 @@ def cancel_open_orders(elder, *, to_status: str, reason: str, actor=None, **_):
                 offer.status, offer.answered_at, offer.reason = "withdrawn", now, reason
         order.cancel_reason = f"Registry event: {reason}"
         set_status(order, "cancelled", actor=actor, reason=order.cancel_reason)
+        holds.release(order, actor=actor)  # held vouchers go back; with no new grants they simply wait

@@ -15,15 +15,15 @@ from .models import VoucherPolicy, VoucherTier
 MIN_AGE = 60
 
 
-def period_start(period: str) -> date:
-    """'2026-12' → 2026-12-01; Invalid naming `period` otherwise."""
+def period_start(period: str, field: str = "period") -> date:
+    """'2026-12' → 2026-12-01; Invalid naming `field` otherwise."""
     try:
         year, month = period.split("-")
         if len(year) != 4 or len(month) != 2:
             raise ValueError(period)
         return date(int(year), int(month), 1)
     except ValueError:
-        raise invalid("period", _l("A month is written YYYY-MM, e.g. 2026-12.")) from None
+        raise invalid(field, _l("A month is written YYYY-MM, e.g. 2026-12.")) from None
 
 
 def previous_periods(period: str, count: int) -> list[str]:

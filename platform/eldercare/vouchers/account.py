@@ -1,0 +1,28 @@
+"""An elder's voucher account as the elder, the family and the bureau see it."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ..extensions import db
+from .eligibility import explain
+from .models import LedgerAccount, LedgerEntry, LedgerTransaction
+
+
+def summary(elder, period: str | None = None, recent: int = 20) -> dict:
+    period = period or datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    balances = dict(db.session.execute(select(LedgerAccount.kind, LedgerAccount.balance_fen).where(
+        LedgerAccount.owner_id == elder.id, LedgerAccount.kind.in_(("elder_available", "elder_held")))).all())
+    eligibility = explain(elder, period)
+    entries = db.session.execute(
+        select(LedgerTransaction.created_at, LedgerTransaction.kind, LedgerEntry.amount_fen, LedgerTransaction.period,
+               LedgerTransaction.order_id, LedgerTransaction.memo)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .where(LedgerAccount.kind == "elder_available", LedgerAccount.owner_id == elder.id)
+        .order_by(LedgerEntry.id.desc()).limit(recent)).all()
+    return dict(elder_id=elder.id, balance_fen=balances.get("elder_available", 0),
+                held_fen=balances.get("elder_held", 0), period=period, monthly_fen=eligibility.monthly_fen,
+                eligible=eligibility.eligible, reasons=eligibility.reasons,
+                entries=[dict(at=e.created_at, kind=e.kind, amount_fen=e.amount_fen, period=e.period,
+                              order_id=e.order_id, memo=e.memo) for e in entries])

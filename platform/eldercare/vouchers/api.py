@@ -1,0 +1,57 @@
+"""/api/v1/voucher-policies, /voucher-issuances, /elders/{id}/voucher-account."""
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..apibase import Blueprint, login_required, paginate_query, roles_required
+from ..elders.scope import visible_elder
+from ..extensions import db
+from ..regions.services import descendant_ids
+from . import account, issuance, policies
+from .models import VoucherPolicy
+from .schemas import IssuanceCreateSchema, IssuanceSchema, PolicyCreateSchema, PolicySchema, VoucherAccountSchema
+
+blp = Blueprint("vouchers", __name__, url_prefix="/api/v1", description="Service vouchers")
+
+
+@blp.route("/voucher-policies", methods=["POST"])
+@roles_required("bureau", "admin")
+@blp.arguments(PolicyCreateSchema)
+@blp.response(201, PolicySchema)
+def create_policy(data):
+    """A district's voucher policy: tiers by care level and hardship; two policies of one district may not
+    overlap (409)."""
+    policy = policies.create_policy(current_user, **data)
+    db.session.commit()
+    return policy
+
+
+@blp.route("/voucher-policies", methods=["GET"])
+@roles_required("bureau", "admin")
+@blp.response(200, PolicySchema(many=True))
+@blp.paginate()
+def list_policies(pagination_parameters):
+    """The policies of the caller's districts."""
+    stmt = select(VoucherPolicy).order_by(VoucherPolicy.region_id, VoucherPolicy.valid_from)
+    if current_user.role == "bureau":
+        stmt = stmt.where(VoucherPolicy.region_id.in_(descendant_ids(current_user.scope_region_id)))
+    return paginate_query(stmt, pagination_parameters)
+
+
+@blp.route("/voucher-issuances", methods=["POST"])
+@roles_required("bureau", "admin")
+@blp.arguments(IssuanceCreateSchema)
+@blp.response(201, IssuanceSchema)
+def issue(data):
+    """Issue a month's vouchers to every eligible elder in the caller's districts; idempotent per elder and
+    month."""
+    region = current_user.scope_region_id if current_user.role == "bureau" else None
+    return issuance.issue_period(data["period"], region_id=region, actor=current_user)
+
+
+@blp.route("/elders/<int:elder_id>/voucher-account", methods=["GET"])
+@login_required
+@blp.response(200, VoucherAccountSchema)
+def voucher_account(elder_id):
+    """Available and held balance, this month's allowance and why, and the recent history."""
+    elder = visible_elder(elder_id, current_user)
+    return account.summary(elder)

@@ -1,0 +1,70 @@
+import marshmallow as ma
+from marshmallow import validate
+
+from ..elders.models import CARE_LEVELS
+from .models import TIER_HARDSHIP
+
+MONTH = validate.Regexp(r"^\d{4}-\d{2}$", error="A month is written YYYY-MM, e.g. 2026-12.")
+
+
+class TierSchema(ma.Schema):
+    care_level = ma.fields.String(required=True, validate=validate.OneOf(CARE_LEVELS))
+    hardship = ma.fields.String(required=True, validate=validate.OneOf(TIER_HARDSHIP))
+    monthly_fen = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=10_000_000))
+    copay_percent = ma.fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+
+
+class PolicyCreateSchema(ma.Schema):
+    region_id = ma.fields.Integer(required=True, metadata={"description": "a district"})
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=80))
+    valid_from = ma.fields.String(required=True, validate=MONTH)
+    valid_to = ma.fields.String(load_default=None, allow_none=True, validate=MONTH)
+    tiers = ma.fields.List(ma.fields.Nested(TierSchema), required=True)
+    categories = ma.fields.List(ma.fields.String(), required=True)
+    carry_over_months = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=12))
+    monthly_budget_fen = ma.fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+
+
+class PolicySchema(ma.Schema):
+    id = ma.fields.Integer()
+    region_id = ma.fields.Integer()
+    name = ma.fields.String()
+    valid_from = ma.fields.Function(lambda p: f"{p.valid_from:%Y-%m}")
+    valid_to = ma.fields.Function(lambda p: f"{p.valid_to:%Y-%m}" if p.valid_to else None)
+    tiers = ma.fields.List(ma.fields.Nested(TierSchema))
+    categories = ma.fields.Function(lambda p: [c.code for c in p.categories])
+    carry_over_months = ma.fields.Integer()
+    monthly_budget_fen = ma.fields.Integer(allow_none=True)
+
+
+class IssuanceCreateSchema(ma.Schema):
+    period = ma.fields.String(required=True, validate=MONTH)
+
+
+class IssuanceSchema(ma.Schema):
+    period = ma.fields.String()
+    eligible = ma.fields.Integer()
+    issued = ma.fields.Integer()
+    already = ma.fields.Integer()
+    total_fen = ma.fields.Integer()
+    left_out = ma.fields.List(ma.fields.Integer(), metadata={"description": "elders the budget did not reach"})
+
+
+class LedgerLineSchema(ma.Schema):
+    at = ma.fields.DateTime()
+    kind = ma.fields.String()
+    amount_fen = ma.fields.Integer(metadata={"description": "into (+) or out of (-) the available balance"})
+    period = ma.fields.String(allow_none=True)
+    order_id = ma.fields.Integer(allow_none=True)
+    memo = ma.fields.String(allow_none=True)
+
+
+class VoucherAccountSchema(ma.Schema):
+    elder_id = ma.fields.Integer()
+    balance_fen = ma.fields.Integer()
+    held_fen = ma.fields.Integer()
+    period = ma.fields.String()
+    monthly_fen = ma.fields.Integer()
+    eligible = ma.fields.Boolean()
+    reasons = ma.fields.List(ma.fields.String())
+    entries = ma.fields.List(ma.fields.Nested(LedgerLineSchema))
