@@ -139,3 +139,23 @@ def test_a_death_releases_held_vouchers(api, bookable):
     assert (account["balance_fen"], account["held_fen"]) == (30000, 0)
     assert not account["eligible"] and "suspended" in account["reasons"][0]
     assert ledger.check().ok
+
+
+def test_an_elder_assessed_mid_month_gets_this_months_vouchers_the_same_day(api, town):
+    from ..elders.test_assessments import items_for_total
+
+    elder = town.elder(None)
+    officer = UserFactory(role="operator", scope_region_id=town.community.parent_id)
+    assert api.as_(officer).get(f"/api/v1/elders/{elder.id}/voucher-account").json["balance_fen"] == 0
+    response = api.as_(officer).post(f"/api/v1/elders/{elder.id}/assessments", json={
+        "assessed_on": "2026-11-02", "reason": "initial", "items": items_for_total(60)})
+    assert response.status_code == 201 and response.json["care_level"] == "moderate"
+    account = api.as_(officer).get(f"/api/v1/elders/{elder.id}/voucher-account").json
+    assert account["balance_fen"] == 30000 and account["eligible"]
+    # The month's run later finds the grant already made.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    period = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    assert issuance.issue_period(period).already == 1
+    assert ledger.check().ok

@@ -10,6 +10,7 @@ from ..errors import Forbidden, Invalid, invalid
 from ..extensions import db
 from .assessment import score
 from .models import ASSESSMENT_REASONS, Assessment, Elder
+from .registry import eligibility_may_have_changed
 from .scope import officer_covers
 
 DIAGNOSES = ("coma", "dementia", "mental_disorder")
@@ -62,6 +63,7 @@ def record_assessment(actor: User, elder: Elder, *, assessed_on: date, reason: s
     before = elder.care_level
     elder.care_level = level
     db.session.flush()
+    eligibility_may_have_changed.send(elder, actor=actor)
     record("elder.assessed", elder, actor=actor, assessment_id=assessment.id, reason=reason, total_score=total,
            care_level=level, previous_level=before)
     return assessment

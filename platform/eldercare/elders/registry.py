@@ -16,6 +16,9 @@ from .scope import officer_covers
 
 # send(elder, from_status=..., to_status=..., reason=..., actor=...): subscribers cancel orders, suspend vouchers.
 elder_status_changed = signal("elder-status-changed")
+# send(elder, actor=...): the care level, hardship or status changed, so voucher eligibility may have; vouchers
+# issue the month at once to an elder who has just become eligible.
+eligibility_may_have_changed = signal("elder-eligibility-may-have-changed")
 
 # kind -> (statuses it may follow, the status it leads to)
 TRANSITIONS = {
@@ -67,6 +70,7 @@ def change_status(elder: Elder, to_status: str, *, reason: str, actor: User | No
     db.session.flush()
     record("elder.status_changed", elder, actor=actor, before=from_status, after=to_status, reason=reason)
     elder_status_changed.send(elder, from_status=from_status, to_status=to_status, reason=reason, actor=actor)
+    eligibility_may_have_changed.send(elder, actor=actor)
 
 
 def ensure_bookable(elder: Elder) -> None:

@@ -17,6 +17,7 @@ from ..geo import CHINA_LAT, CHINA_LNG
 from ..regions.models import Region
 from . import idnumber
 from .models import Elder, FamilyLink
+from .registry import eligibility_may_have_changed
 from .scope import officer_covers
 
 MIN_AGE = 60
@@ -137,6 +138,8 @@ def update_elder(actor: User, elder: Elder, changes: dict) -> Elder:
         setattr(elder, key, value)
     if before:
         db.session.flush()
+        if {"hardship", "hardship_since", "community_id"} & set(before):
+            eligibility_may_have_changed.send(elder, actor=actor)
         record("elder.updated", elder, actor=actor, before=before,
                after={k: _plain(changes[k]) for k in before})
     return elder

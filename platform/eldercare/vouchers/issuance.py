@@ -187,3 +187,22 @@ def lapse_period(period: str, *, region_id: int | None = None, actor=None) -> in
                 lapsed_total += amount
         db.session.commit()
     return lapsed_total
+
+
+def issue_now_if_eligible(elder, *, actor=None, period: str | None = None):
+    """Give an elder who has just become eligible this month's vouchers the same day (once, like any grant)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from .eligibility import district_of, explain
+
+    period = period or datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    eligibility = explain(elder, period)
+    if not eligibility.eligible:
+        return None
+    fen = eligibility.monthly_fen
+    return ledger.post("issue", f"issue:{elder.id}:{period}",
+                       [(ledger.account("bureau_budget", district_of(elder.community_id)), -fen),
+                        (ledger.account("elder_available", elder.id), fen)],
+                       period=period, elder_id=elder.id, actor=actor,
+                       memo=f"{eligibility.policy.name}: {elder.care_level}/{elder.hardship} (became eligible)")
