@@ -190,3 +190,17 @@ def test_elders_beyond_the_reference_city_are_refused(app, db):
     assert result.exit_code == 2
     assert "357000" in result.output
     assert count(db, Region) == 0
+
+
+def test_every_district_has_a_voucher_policy_and_the_month_is_issued(seeded, db):
+    from eldercare.demo.people import REFERENCE_DATE
+    from eldercare.vouchers import ledger
+    from eldercare.vouchers.eligibility import explain
+    from eldercare.vouchers.models import LedgerTransaction, VoucherPolicy
+
+    assert count(db, VoucherPolicy) == 6
+    period = f"{REFERENCE_DATE:%Y-%m}"
+    issued = set(db.session.scalars(select(LedgerTransaction.elder_id).where(LedgerTransaction.period == period)))
+    for elder in db.session.scalars(select(Elder)):
+        assert (elder.id in issued) == explain(elder, period).eligible
+    assert issued and ledger.check().ok

@@ -84,6 +84,7 @@ def seed_demo(elders: int = DEFAULT_ELDERS, progress: Callable[[int], None] | No
     operators = _seed_staff(regions, providers, caregivers, password_hash, result)
     elder_ids = _seed_elders(random.Random(f"{SEED}-elders"), regions, operators, elders, progress)
     _seed_elder_logins(elder_ids, password_hash, result)
+    _seed_vouchers(regions, categories)
     result.counts.update(
         districts=sum(r["level"] == "district" for r in regions), streets=sum(r["level"] == "street" for r in regions),
         communities=sum(r["level"] == "community" for r in regions), categories=len(categories),
@@ -354,6 +355,33 @@ def _assessment(rng: random.Random, age: int, total: int | None = None) -> dict:
     total, level = score(items, diagnoses, risk_events)
     return dict(assessed_on=people.REFERENCE_DATE - timedelta(days=rng.randrange(7, 700)), reason="initial",
                 items=items, diagnoses=diagnoses, risk_events_30d=risk_events, total_score=total, care_level=level)
+
+
+# Taizhou-like tiers: the national subsidy's moderate-or-worse rule, topped up for 低保 and 特困 elders.
+VOUCHER_TIERS = (("moderate", "any", 30000, 30), ("severe", "any", 40000, 20), ("total", "any", 50000, 10),
+                 ("moderate", "dibao", 40000, 20), ("severe", "dibao", 50000, 10), ("total", "dibao", 60000, 0),
+                 ("moderate", "tekun", 40000, 0), ("severe", "tekun", 60000, 0), ("total", "tekun", 80000, 0),
+                 ("mild", "dibao", 20000, 30), ("mild", "tekun", 20000, 0))
+VOUCHER_CATEGORIES = ("meal", "bathing", "cleaning", "escort", "medical_escort", "emergency", "companionship",
+                      "rehab_nursing", "personal_care")
+
+
+def _seed_vouchers(regions: list[dict], categories: dict[str, int]) -> None:
+    """A voucher policy in every district from January 2026, and the reference month issued."""
+    from ..catalog.models import Category
+    from ..vouchers.issuance import issue_period
+    from ..vouchers.models import VoucherPolicy, VoucherTier
+
+    paid_for = list(db.session.scalars(select(Category).where(Category.code.in_(VOUCHER_CATEGORIES))))
+    for r in regions:
+        if r["level"] == "district":
+            db.session.add(VoucherPolicy(
+                region_id=r["id"], name=f"{r['name']}居家养老服务券", valid_from=people.REFERENCE_DATE.replace(month=1),
+                carry_over_months=1, categories=paid_for,
+                tiers=[VoucherTier(care_level=c, hardship=h, monthly_fen=f, copay_percent=p)
+                       for c, h, f, p in VOUCHER_TIERS]))
+    db.session.flush()
+    issue_period(f"{people.REFERENCE_DATE:%Y-%m}")  # commits
 
 
 def _seed_elder_logins(elder_ids: list[int], password_hash: str, result: SeedResult) -> None:
