@@ -8,6 +8,7 @@ def register_pages(app):
     from ..elders.views import bp as elder_pages
     from ..hardship.views import bp as hardship_pages
     from ..providers.views import bp as provider_pages
+    from ..vouchers.views import bp as voucher_pages
     from .context import template_helpers
     from .home import bp as home_pages
 
@@ -15,6 +16,7 @@ def register_pages(app):
     app.register_blueprint(home_pages)
     app.register_blueprint(elder_pages)
     app.register_blueprint(hardship_pages)
+    app.register_blueprint(voucher_pages)
     app.register_blueprint(provider_pages)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
