@@ -100,10 +100,12 @@ def _issue_district(policy, district_id, period, start, report, actor, progress)
             grants.append((elder_id, tier.monthly_fen, level, hardship))
     report.eligible += len(grants)
     txns = LedgerTransaction.__table__
-    already = set(db.session.scalars(select(txns.c.elder_id).where(txns.c.period == period, txns.c.kind == "issue",
-                                                                   txns.c.elder_id.in_([g[0] for g in grants]))))
+    # Every grant of the month, city-wide (one row per elder at most): cheaper than asking about a district's
+    # elders by id, and no parameter limit to hit.
+    month = set(db.session.scalars(select(txns.c.elder_id).where(txns.c.period == period, txns.c.kind == "issue")))
+    already = [g for g in grants if g[0] in month]
     report.already += len(already)
-    grants = [g for g in grants if g[0] not in already]
+    grants = [g for g in grants if g[0] not in month]
     # The neediest first, so that a budget that runs out leaves out those best able to wait.
     grants.sort(key=lambda g: (-CARE_LEVELS.index(g[2]), NEEDIEST_FIRST[g[3]], g[0]))
     bureau = ledger.account("bureau_budget", district_id)
@@ -174,9 +176,8 @@ def lapse_period(period: str, *, region_id: int | None = None, actor=None) -> in
             continue
         recent = dict(db.session.execute(
             select(LedgerTransaction.elder_id, func.sum(LedgerTransaction.amount_fen))
-            .where(LedgerTransaction.kind == "issue", LedgerTransaction.period.in_(keep_periods),
-                   LedgerTransaction.elder_id.in_([e for _, e in balances]))
-            .group_by(LedgerTransaction.elder_id)).all())
+            .where(LedgerTransaction.kind == "issue", LedgerTransaction.period.in_(keep_periods))
+            .group_by(LedgerTransaction.elder_id)).all())  # city-wide: no parameter limit to hit
         bin_ = ledger.account("lapsed", district_id)
         for acct, elder_id in balances:
             amount = acct.balance_fen - recent.get(elder_id, 0)
