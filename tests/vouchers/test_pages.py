@@ -42,3 +42,25 @@ def test_the_bureau_sees_the_month_and_issues_it_from_the_page(pages, town):
 def test_only_the_bureau_opens_the_issuance_page(pages, town):
     pages.login(UserFactory(role="operator").username)
     assert pages.client.get("/bureau/vouchers").status_code == 403
+
+
+def test_the_bureau_saves_a_policy_from_the_page_and_overlaps_are_explained(pages, town):
+    from eldercare.vouchers.models import VoucherPolicy
+
+    town.policy.valid_to = town.policy.valid_from.replace(month=12)
+    db.session.commit()
+    pages.login(town.bureau.username)
+    page = "/bureau/voucher-policies"
+    form = {"csrf_token": pages.token(page), "region_id": str(town.district.id), "name": "2027年服务券",
+            "valid_from": "2027-01", "valid_to": "", "carry_over_months": "1", "monthly_budget_yuan": "100000",
+            "fen_moderate_any": "300", "copay_moderate_any": "30", "fen_severe_dibao": "500",
+            "copay_severe_dibao": "10", "categories": ["meal"]}
+    assert pages.client.post(page, data=form).status_code == 302
+    saved = db.session.scalar(db.select(VoucherPolicy).where(VoucherPolicy.name == "2027年服务券"))
+    assert saved.monthly_budget_fen == 10_000_000 and saved.carry_over_months == 1
+    assert sorted((t.care_level, t.hardship, t.monthly_fen, t.copay_percent) for t in saved.tiers) == [
+        ("moderate", "any", 30000, 30), ("severe", "dibao", 50000, 10)]
+    html = pages.client.get(page).get_data(as_text=True)
+    assert "2027年服务券" in html and "500.00" in html
+    again = pages.client.post(page, data=form | {"csrf_token": pages.token(page), "name": "重复"})
+    assert again.status_code == 422 and "2027年服务券" in again.get_data(as_text=True)

@@ -97,3 +97,52 @@ def _month_facts(period: str) -> dict:
                 by_street=sorted(((streets.get(s, "?"), n, fen) for s, (n, fen) in by_street.items()),
                                  key=lambda r: -r[2]),
                 waiting=waiting, reasons=reasons.most_common(10), looked_at=len(candidates))
+
+
+POLICY_ROWS = [(level, hardship) for level in ("mild", "moderate", "severe", "total")
+               for hardship in ("any", "dibao", "tekun")]
+
+
+@bp.route("/bureau/voucher-policies", methods=["GET", "POST"])
+@login_required
+def policies_page():
+    """The district's voucher policies and a form for the next one."""
+    from ..catalog.models import Category
+    from ..regions.services import descendant_ids
+    from .models import VoucherPolicy
+    from .policies import create_policy
+
+    if current_user.role not in ("bureau", "admin"):
+        abort(403)
+    scope = descendant_ids(current_user.scope_region_id) if current_user.role == "bureau" else None
+    districts = db.session.scalars(select(Region).where(
+        Region.level == "district", *([Region.id.in_(scope)] if scope is not None else [])).order_by(Region.id)).all()
+    categories = db.session.scalars(select(Category).order_by(Category.sort_order)).all()
+    errors, form = {}, request.form
+    if request.method == "POST":
+        def fields():
+            tiers = []
+            for level, hardship in POLICY_ROWS:
+                yuan, copay = form.get(f"fen_{level}_{hardship}", "").strip(), form.get(f"copay_{level}_{hardship}", "")
+                if yuan:
+                    try:
+                        tiers.append(dict(care_level=level, hardship=hardship, monthly_fen=round(float(yuan) * 100),
+                                          copay_percent=int(copay or 0)))
+                    except ValueError:
+                        message = _("Amounts are numbers of yuan; co-payments whole percentages.")
+                        raise ServiceError(message, {"tiers": [message]}, code=422) from None
+            budget = form.get("monthly_budget_yuan", "").strip()
+            return create_policy(
+                current_user, region_id=int(form.get("region_id") or 0), name=form.get("name", "").strip(),
+                valid_from=form.get("valid_from", ""), valid_to=form.get("valid_to") or None, tiers=tiers,
+                categories=form.getlist("categories"), carry_over_months=int(form.get("carry_over_months") or 0),
+                monthly_budget_fen=round(float(budget) * 100) if budget else None)
+
+        policy, errors = submit(fields)
+        if policy is not None:
+            flash(_("The policy “%(name)s” is saved.", name=policy.name), "success")
+            return redirect(url_for(".policies_page"))
+    policies = db.session.scalars(select(VoucherPolicy).where(
+        VoucherPolicy.region_id.in_([d.id for d in districts])).order_by(VoucherPolicy.valid_from.desc())).all()
+    return render_template("vouchers/policies.html", policies=policies, districts=districts, categories=categories,
+                           rows=POLICY_ROWS, errors=errors, form=form), 422 if errors else 200
