@@ -42,3 +42,16 @@ def test_issue_vouchers_command_reports_the_month(app, town):
     assert "2026-12: 1 elders issued 300.00 yuan" in result.output
     bad = app.test_cli_runner().invoke(args=["issue-vouchers", "--period", "December"])
     assert bad.exit_code == 1 and "YYYY-MM" in bad.output
+
+
+def test_a_districts_budget_account_holds_more_than_two_billion_fen(town):
+    # 357,000 elders at 300 yuan is over 10 billion fen a month: balances are BIGINT.
+    bureau = ledger.account("bureau_budget", town.district.id)
+    elder = town.elder()
+    for i in range(3):
+        ledger.post("issue", f"big:{i}", [(bureau, -2_000_000_000), (ledger.account("elder_available", elder.id),
+                                                                      2_000_000_000)], elder_id=elder.id)
+    db.session.commit()
+    db.session.refresh(bureau)
+    assert bureau.balance_fen == -6_000_000_000
+    assert ledger.check().ok

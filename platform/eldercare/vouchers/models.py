@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, utcnow
@@ -36,7 +36,7 @@ class VoucherPolicy(db.Model):
     valid_from: Mapped[date]  # the first day of the first month
     valid_to: Mapped[date | None]  # the first day of the last month; None: until replaced
     carry_over_months: Mapped[int] = mapped_column(default=0)
-    monthly_budget_fen: Mapped[int | None]
+    monthly_budget_fen: Mapped[int | None] = mapped_column(BigInteger)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -80,7 +80,8 @@ class LedgerAccount(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     owner_id: Mapped[int]  # the district, elder or provider the account belongs to
-    balance_fen: Mapped[int] = mapped_column(default=0)
+    # BIGINT: a district's budget account passes 2^31 fen (21 million yuan) within a year.
+    balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class LedgerTransaction(db.Model):

@@ -1,8 +1,8 @@
 """Vouchers: policies, tiers and the double-entry ledger
 
-Revision ID: fc3fb7de9f3d
+Revision ID: 8e4cd302e420
 Revises: 09eecade8fa0
-Create Date: 2026-11-23 04:14:33.547362
+Create Date: 2026-11-23 04:32:01.110023
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'fc3fb7de9f3d'
+revision = '8e4cd302e420'
 down_revision = '09eecade8fa0'
 branch_labels = None
 depends_on = None
@@ -22,7 +22,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=False),
-    sa.Column('balance_fen', sa.Integer(), nullable=False),
+    sa.Column('balance_fen', sa.BigInteger(), nullable=False),
     sa.CheckConstraint("kind = 'bureau_budget' OR balance_fen >= 0", name=op.f('ck_ledger_accounts_balance_not_negative')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_accounts')),
     sa.UniqueConstraint('kind', 'owner_id', name='uq_ledger_accounts_kind_owner')
@@ -34,7 +34,7 @@ def upgrade():
     sa.Column('valid_from', sa.Date(), nullable=False),
     sa.Column('valid_to', sa.Date(), nullable=True),
     sa.Column('carry_over_months', sa.Integer(), nullable=False),
-    sa.Column('monthly_budget_fen', sa.Integer(), nullable=True),
+    sa.Column('monthly_budget_fen', sa.BigInteger(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint('carry_over_months >= 0', name=op.f('ck_voucher_policies_carry_over_not_negative')),
