@@ -40,9 +40,18 @@ def monthly_vouchers() -> int:
     return report.issued
 
 
+def auto_confirm_visits() -> int:
+    """Confirm visits nobody confirmed within 48 hours of check-out."""
+    from .orders.lifecycle import auto_confirm
+
+    with _app.app_context():
+        return auto_confirm()
+
+
 # (id, function, trigger arguments given the app's config)
 JOBS = (
     ("expire-offers", expire_offers, lambda config: dict(trigger="interval", seconds=config["OFFER_SWEEP_SECONDS"])),
+    ("auto-confirm", auto_confirm_visits, lambda config: dict(trigger="interval", minutes=10)),
     # 00:05 Beijing time on the 1st of each month.
     ("monthly-vouchers", monthly_vouchers,
      lambda config: dict(trigger="cron", day=1, hour=0, minute=5, timezone="Asia/Shanghai")),

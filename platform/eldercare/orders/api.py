@@ -4,9 +4,20 @@ from sqlalchemy import select
 
 from ..apibase import Blueprint, login_required, paginate_query, roles_required
 from ..extensions import db
-from . import booking, dispatch
+from . import booking, dispatch, lifecycle
 from .models import WorkOrder
-from .schemas import AcceptSchema, OrderCreateSchema, OrderQuerySchema, OrderSchema, RejectSchema
+from .schemas import (
+    AcceptSchema,
+    CheckOutSchema,
+    ConfirmSchema,
+    OrderCreateSchema,
+    OrderQuerySchema,
+    OrderSchema,
+    ReasonSchema,
+    RejectSchema,
+    ResolveSchema,
+    VisitSchema,
+)
 from .scope import visible_condition, visible_order
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Work orders")
@@ -68,3 +79,63 @@ def reject_order(data, order_id):
     order = dispatch.reject(current_user, order_id, data["reason"])
     db.session.commit()
     return order
+
+
+def _act(order_id, action, **data):
+    order = action(current_user, visible_order(order_id, current_user), **data)
+    db.session.commit()
+    return order
+
+
+@blp.route("/orders/<int:order_id>/check-in", methods=["POST"])
+@roles_required("caregiver")
+@blp.arguments(VisitSchema)
+@blp.response(200, OrderSchema)
+def check_in(data, order_id):
+    """The assigned caregiver arrives: position and time (from an offline phone: within bounds, never future)."""
+    return _act(order_id, lifecycle.check_in, **data)
+
+
+@blp.route("/orders/<int:order_id>/check-out", methods=["POST"])
+@roles_required("caregiver")
+@blp.arguments(CheckOutSchema)
+@blp.response(200, OrderSchema)
+def check_out(data, order_id):
+    """The caregiver leaves, with a note of what was done; the voucher share becomes the provider's."""
+    return _act(order_id, lifecycle.check_out, **data)
+
+
+@blp.route("/orders/<int:order_id>/confirm", methods=["POST"])
+@roles_required("elder", "family")
+@blp.arguments(ConfirmSchema)
+@blp.response(200, OrderSchema)
+def confirm(data, order_id):
+    """The elder or family confirms the visit and rates it."""
+    return _act(order_id, lifecycle.confirm, **data)
+
+
+@blp.route("/orders/<int:order_id>/cancel", methods=["POST"])
+@login_required
+@blp.arguments(ReasonSchema)
+@blp.response(200, OrderSchema)
+def cancel(data, order_id):
+    """Cancel before the visit; held vouchers go back."""
+    return _act(order_id, lifecycle.cancel, **data)
+
+
+@blp.route("/orders/<int:order_id>/dispute", methods=["POST"])
+@login_required
+@blp.arguments(ReasonSchema)
+@blp.response(200, OrderSchema)
+def dispute(data, order_id):
+    """A complaint about a finished visit: held out of settlement until resolved."""
+    return _act(order_id, lifecycle.dispute, **data)
+
+
+@blp.route("/orders/<int:order_id>/resolve", methods=["POST"])
+@roles_required("operator", "bureau", "admin")
+@blp.arguments(ResolveSchema)
+@blp.response(200, OrderSchema)
+def resolve(data, order_id):
+    """End a dispute: the visit stands (confirmed) or is cancelled with the vouchers returned."""
+    return _act(order_id, lifecycle.resolve, **data)

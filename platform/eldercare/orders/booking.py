@@ -17,7 +17,7 @@ from .matching import LOCAL
 from .models import WorkOrder
 
 BOOKING_ROLES = ("elder", "family", "operator", "admin")
-MAX_DAYS_AHEAD = 90
+MAX_DAYS_AHEAD = 30
 
 
 def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quantity: int = 1,

@@ -46,6 +46,23 @@ class WorkOrder(db.Model):
     # The ranked candidates at booking, with why each ranked where it did; dispatch walks down the list.
     ranking: Mapped[list] = mapped_column(JSON, default=list)
     cancel_reason: Mapped[str | None] = mapped_column(String(400))
+    # The visit (electronic visit verification): where and when the caregiver checked in and out, how far
+    # from the elder's home, what was done.
+    check_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    check_in_lat: Mapped[float | None]
+    check_in_lng: Mapped[float | None]
+    check_in_distance_m: Mapped[int | None]
+    check_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    check_out_lat: Mapped[float | None]
+    check_out_lng: Mapped[float | None]
+    check_out_distance_m: Mapped[int | None]
+    service_note: Mapped[str | None] = mapped_column(String(1000))
+    actual_minutes: Mapped[int | None]
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    auto_confirmed: Mapped[bool] = mapped_column(default=False)
+    rating: Mapped[int | None]
+    rating_comment: Mapped[str | None] = mapped_column(String(400))
+    dispute_reason: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

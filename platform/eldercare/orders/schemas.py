@@ -62,8 +62,44 @@ class OrderSchema(ma.Schema):
     created_at = ma.fields.DateTime()
     accepted_at = ma.fields.DateTime(allow_none=True)
     escalated_at = ma.fields.DateTime(allow_none=True)
+    check_in_at = ma.fields.DateTime(allow_none=True)
+    check_in_distance_m = ma.fields.Integer(allow_none=True)
+    check_out_at = ma.fields.DateTime(allow_none=True)
+    check_out_distance_m = ma.fields.Integer(allow_none=True)
+    service_note = ma.fields.String(allow_none=True)
+    actual_minutes = ma.fields.Integer(allow_none=True)
+    confirmed_at = ma.fields.DateTime(allow_none=True)
+    auto_confirmed = ma.fields.Boolean()
+    rating = ma.fields.Integer(allow_none=True)
+    rating_comment = ma.fields.String(allow_none=True)
+    cancel_reason = ma.fields.String(allow_none=True)
+    dispute_reason = ma.fields.String(allow_none=True)
 
 
 class OrderQuerySchema(ma.Schema):
     status = ma.fields.String(validate=validate.OneOf(STATUSES))
     elder_id = ma.fields.Integer()
+
+
+class VisitSchema(ma.Schema):
+    lat = ma.fields.Float(required=True, validate=validate.Range(min=3.8, max=53.6))
+    lng = ma.fields.Float(required=True, validate=validate.Range(min=73.5, max=135.1))
+    at = ma.fields.AwareDateTime(load_default=None, metadata={"description": "defaults to now"})
+
+
+class CheckOutSchema(VisitSchema):
+    service_note = ma.fields.String(load_default=None, validate=validate.Length(max=1000))
+
+
+class ConfirmSchema(ma.Schema):
+    rating = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    comment = ma.fields.String(load_default=None, validate=validate.Length(max=400))
+
+
+class ReasonSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=400))
+
+
+class ResolveSchema(ma.Schema):
+    outcome = ma.fields.String(required=True, validate=validate.OneOf(("confirmed", "cancelled")))
+    note = ma.fields.String(required=True, validate=validate.Length(min=1, max=400))

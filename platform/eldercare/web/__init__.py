@@ -18,6 +18,7 @@ def register_pages(app):
     app.register_blueprint(hardship_pages)
     app.register_blueprint(voucher_pages)
     app.register_blueprint(provider_pages)
+    app.register_blueprint(__import__("eldercare.orders.views", fromlist=["bp"]).bp)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
 

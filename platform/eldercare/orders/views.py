@@ -1,0 +1,101 @@
+"""The officers' order pages: the queue of escalated orders nobody took, and one order's page with its
+ranking at booking, the offers made and its full status history."""
+from flask import Blueprint, abort, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..errors import ServiceError
+from ..extensions import db
+from .models import WorkOrder
+from .scope import visible_condition, visible_order
+
+bp = Blueprint("order_pages", __name__, url_prefix="/orders")
+QUEUE_ROLES = ("operator", "bureau", "admin")
+
+# The Chinese names are 待派单, 已派单, 已接单, 服务中, 已完成, 已确认, 已结算, 待人工处理, 已取消, 有争议.
+STATUS_LABELS = {
+    "pending": _l("Waiting to be dispatched"),
+    "dispatched": _l("Offered to a provider"),
+    "accepted": _l("Accepted by a provider"),
+    "in_service": _l("Visit in progress"),
+    "completed": _l("Visit completed"),
+    "confirmed": _l("Visit confirmed"),
+    "settled": _l("Settled with the provider"),
+    "escalated": _l("Needs an operator"),
+    "cancelled": _l("Order cancelled"),
+    "disputed": _l("Under dispute"),
+}
+OFFER_LABELS = {
+    "open": _l("Waiting for an answer"),
+    "accepted": _l("Took the order"),
+    "rejected": _l("Declined"),
+    "expired": _l("No answer in time"),
+    "withdrawn": _l("Offer withdrawn"),
+}
+
+
+@bp.app_context_processor
+def order_helpers():
+    return dict(order_status_label=_label(STATUS_LABELS), offer_status_label=_label(OFFER_LABELS),
+                yuan=lambda fen: f"{(fen or 0) / 100:.2f}", explain_candidate=explain_candidate,
+                change_reason=change_reason)
+
+
+def explain_candidate(candidate: dict) -> str:
+    """Why a provider ranked where it did, in the page's language (the stored explanation is English)."""
+    if candidate.get("distance_km") is None or candidate.get("orders_today") is None:
+        return _(candidate.get("explanation") or "")
+    parts = [_("%(km)s km", km=f"{candidate['distance_km']:.1f}")]
+    if candidate.get("on_time_rate") is not None:
+        parts.append(_("%(rate)s%% on time", rate=f"{candidate['on_time_rate'] * 100:.0f}"))
+    else:
+        parts.append(_("no visits yet"))
+    if candidate.get("rating") is not None:
+        parts.append(_("%(stars)s stars", stars=f"{candidate['rating']:.1f}"))
+    parts.append(ngettext("%(num)d order today", "%(num)d orders today", candidate["orders_today"]))
+    if candidate.get("preferred"):
+        parts.insert(0, _("the elder's preferred provider"))
+    return _(", ").join(parts)
+
+
+def change_reason(change, order) -> str:
+    """A history entry's reason in the page's language: a dispatch names why that provider was chosen."""
+    if change.to_status == "dispatched" and change.detail:
+        # Only when the stored reason is that candidate's text: a later re-ranking may have seen other numbers.
+        for candidate in order.ranking or []:
+            if (candidate.get("provider_id") == change.detail.get("provider_id")
+                    and candidate.get("explanation") == change.reason):
+                return explain_candidate(candidate)
+    return _(change.reason) if change.reason else ""
+
+
+def _label(labels):
+    return lambda code: labels.get(code, code) if code else ""
+
+
+@bp.route("/queue")
+@login_required
+def queue():
+    """Escalated orders in the officer's area that no provider took, the longest waiting first."""
+    if current_user.role not in QUEUE_ROLES:
+        abort(403)
+    orders = db.session.scalars(
+        select(WorkOrder)
+        .where(WorkOrder.status == "escalated", visible_condition(current_user))
+        .order_by(WorkOrder.escalated_at.is_(None), WorkOrder.escalated_at, WorkOrder.id)
+    ).all()
+    return render_template("orders/queue.html", orders=orders)
+
+
+@bp.route("/<int:order_id>")
+@login_required
+def detail(order_id):
+    """One order as the visitor may see it: details, ranking at booking, offers and status history."""
+    try:
+        order = visible_order(order_id, current_user)
+    except ServiceError:
+        abort(404)
+    return render_template("orders/detail.html", order=order)
