@@ -76,7 +76,8 @@ def test_the_happy_path_records_the_visit_and_pays_the_provider_on_completion(fl
     assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
     provider = db.session.get(Provider, f["provider"].id)
     db.session.refresh(provider)
-    assert (provider.completed_count, provider.on_time_count, provider.rating_count, provider.rating_sum) == (1, 1, 1, 5)
+    record = (provider.completed_count, provider.on_time_count, provider.rating_count, provider.rating_sum)
+    assert record == (1, 1, 1, 5)
     history = [h["to_status"] for h in confirmed.json["history"]]
     assert history == ["pending", "dispatched", "accepted", "in_service", "completed", "confirmed"]
     assert ledger.check().ok
