@@ -27,6 +27,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .errors import register_errorhandlers
 
     register_errorhandlers(app)
+    from .idempotency import register_idempotency
+
+    register_idempotency(app)
     from .cli import register_cli
 
     register_cli(app)

@@ -192,3 +192,38 @@ def test_a_discharge_cancels_nothing(api, city):
         "kind": "hospital_discharge", "occurred_on": "2026-01-05"})
     order = book(api, city)
     assert order["status"] == "dispatched" and order["provider_id"] == provider.id
+
+
+def test_the_same_service_twice_in_one_slot_is_refused(api, city):
+    city.provider("一", caregivers=2)
+    first = book(api, city)
+    again = api.as_(city.operator).post("/api/v1/orders", json={
+        "elder_id": city.elder.id, "item_id": city.lunch.id, "scheduled_start": first["scheduled_start"]})
+    assert again.status_code == 409 and "scheduled_start" in again.json["errors"]
+
+
+def test_bookings_more_than_30_days_ahead_are_refused(api, city):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    far = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=31)
+    response = api.as_(city.operator).post("/api/v1/orders", json={
+        "elder_id": city.elder.id, "item_id": city.lunch.id, "scheduled_start": far.isoformat()})
+    assert response.status_code == 422 and "scheduled_start" in response.json["errors"]
+
+
+def test_a_retried_booking_with_the_same_idempotency_key_returns_the_first_answer(api, city):
+    city.provider("一")
+    body = {"elder_id": city.elder.id, "item_id": city.lunch.id, "scheduled_start": next_monday().isoformat()}
+    headers = {"Idempotency-Key": "7f1c2a9e-0000-4000-8000-000000000001"}
+    client = api.as_(city.operator)
+    first = client.post("/api/v1/orders", json=body, headers=headers)
+    second = client.post("/api/v1/orders", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.json == first.json and second.headers["Idempotent-Replay"] == "true"
+    assert len(client.get("/api/v1/orders").json) == 1
+    changed = client.post("/api/v1/orders", json=body | {"note": "不同"}, headers=headers)
+    assert changed.status_code == 422 and "Idempotency-Key" in changed.json["errors"]
+    # Another caller's key is their own.
+    other = api.as_(city.bureau).post("/api/v1/orders", json=body, headers=headers)
+    assert other.status_code == 403  # the bureau cannot book; what matters: not the operator's stored answer

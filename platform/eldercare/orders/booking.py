@@ -3,12 +3,13 @@ with the work-order issue; for now an order is paid by the elder at the catalogu
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ..catalog.models import Item
 from ..db import utcnow
 from ..elders.registry import ensure_bookable
 from ..elders.scope import visible_elder
-from ..errors import Forbidden, invalid
+from ..errors import Conflict, Forbidden, invalid
 from ..extensions import db
 from ..vouchers import holds
 from ..vouchers.eligibility import explain
@@ -40,6 +41,12 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
         raise invalid("scheduled_start", _l("Book at most %(days)d days ahead.", days=MAX_DAYS_AHEAD))
     if not 1 <= quantity <= 20:
         raise invalid("quantity", _l("Must be from 1 to 20."))
+    duplicate = db.session.scalar(select(WorkOrder.id).where(
+        WorkOrder.elder_id == elder.id, WorkOrder.item_id == item.id, WorkOrder.scheduled_start == scheduled_start,
+        WorkOrder.status != "cancelled"))
+    if duplicate is not None:
+        message = _l("This service is already booked for the elder at that time (order %(id)d).", id=duplicate)
+        raise Conflict(message, {"scheduled_start": [message]})
     price = item.price_fen * quantity
     voucher = voucher_share(elder, item, scheduled_start, price) if pay_with == "voucher" else 0
     order = WorkOrder(elder_id=elder.id, item_id=item.id, scheduled_start=scheduled_start,

@@ -47,7 +47,7 @@ def order_helpers():
 def explain_candidate(candidate: dict) -> str:
     """Why a provider ranked where it did, in the page's language (the stored explanation is English)."""
     if candidate.get("distance_km") is None or candidate.get("orders_today") is None:
-        return _(candidate.get("explanation") or "")
+        return candidate.get("explanation") or ""
     parts = [_("%(km)s km", km=f"{candidate['distance_km']:.1f}")]
     if candidate.get("on_time_rate") is not None:
         parts.append(_("%(rate)s%% on time", rate=f"{candidate['on_time_rate'] * 100:.0f}"))
