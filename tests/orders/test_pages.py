@@ -93,7 +93,7 @@ def test_the_order_page_shows_details_ranking_offers_and_history(api, app, pages
     assert local(app, order.scheduled_start) in html
     ranking = re.search(r'<table class="data ranking">(.*?)</table>', html, re.S).group(1)
     assert ranking.index("近护") < ranking.index("远护")
-    assert "0.5 km" in ranking and "2.0 km" in ranking  # the explanation's distances
+    assert "0.5 公里" in ranking and "2.0 公里" in ranking  # the explanation's distances
     offers = re.search(r'<table class="data offers">(.*?)</table>', html, re.S).group(1)
     assert offers.count("人手不够") == 2
     history = re.search(r'<ul class="plain-list history">(.*?)</ul>', html, re.S).group(1)

@@ -6,7 +6,7 @@ from flask.cli import with_appcontext
 
 from ..errors import ServiceError
 from ..extensions import db
-from .services import import_roster
+from .importer import import_roster
 
 
 @click.command("import-hardship")
@@ -20,8 +20,7 @@ def import_hardship_command(path: Path):
     try:
         with path.open(encoding="utf-8-sig", newline="") as f, \
                 click.progressbar(length=total, label="Importing roster", show_pos=True) as bar:
-            report = import_roster(f, scope_region_id=None, source=f"名册导入 {path.name}",
-                                   progress=bar.update)
+            report = import_roster(f, source=f"名册导入 {path.name}", progress=bar.update)
         db.session.commit()
     except ServiceError as error:
         db.session.rollback()
@@ -30,7 +29,7 @@ def import_hardship_command(path: Path):
     except BaseException:
         db.session.rollback()  # nothing half-applied
         raise
-    click.echo(f"{report.total:,} rows: {report.updated:,} updated, {report.unchanged:,} unchanged, "
+    click.echo(f"{report.rows:,} rows: {report.updated:,} updated, {report.unchanged:,} unchanged, "
                f"{len(report.rejected):,} rejected.")
     for r in report.rejected:
         click.echo(f"line {r.line}: {r.id_number or '-'}: {r.reason}")

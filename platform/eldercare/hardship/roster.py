@@ -4,7 +4,6 @@ import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 
@@ -26,30 +25,15 @@ class Row:
     since: date
 
 
-class Rejected(NamedTuple):
-    """A row left out: (line number in the file, the header being line 1; ID number as written; why)."""
-
+@dataclass(frozen=True)
+class Rejected:
     line: int
     id_number: str
     reason: str
 
 
-@dataclass(frozen=True)
-class Parsed:
-    rows: list[Row]  # valid, each person once
-    rejected: list[Rejected]  # by line
-    total: int  # data rows read, blank lines not counted
-
-
 def read(lines: Iterable[str], *, today: date) -> tuple[list[Row], list[Rejected]]:
     """The valid rows and the rejected ones. Raises Invalid on `file` when the header is not a roster's."""
-    parsed = parse(lines, today=today)
-    return parsed.rows, parsed.rejected
-
-
-def parse(lines: Iterable[str], *, today: date) -> Parsed:
-    """Read the whole file: valid rows, rejected rows and how many data rows there were. Raises Invalid on
-    `file` when the header is not a roster's."""
     reader = csv.reader(lines)
     header = next(reader, None)
     if header is None:
@@ -60,12 +44,11 @@ def parse(lines: Iterable[str], *, today: date) -> Parsed:
     except StopIteration:
         raise invalid("file", _l("The first line must name the columns id_number, status and effective_date.")) \
             from None
-    rows, rejected, total = [], [], 0
+    rows, rejected = [], []
     for cells in reader:
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue  # blank lines at the end of a spreadsheet export
-        total += 1
         if len(cells) < len(header):
             rejected.append(Rejected(line, "", str(_l("The row has too few columns."))))
             continue
@@ -85,7 +68,7 @@ def parse(lines: Iterable[str], *, today: date) -> Parsed:
                 rejected.append(Rejected(line, number, str(_l("The effective date is in the future."))))
             else:
                 rows.append(Row(line, number, status, since))
-    return Parsed(*_drop_contradictions(rows, rejected), total)
+    return _drop_contradictions(rows, rejected)
 
 
 def _drop_contradictions(rows: list[Row], rejected: list[Rejected]) -> tuple[list[Row], list[Rejected]]:

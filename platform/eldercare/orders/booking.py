@@ -11,6 +11,7 @@ from ..elders.registry import ensure_bookable
 from ..elders.scope import visible_elder
 from ..errors import Conflict, Forbidden, invalid
 from ..extensions import db
+from ..i18n import N_
 from ..vouchers import holds
 from ..vouchers.eligibility import explain
 from .dispatch import dispatch, set_status
@@ -58,7 +59,7 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
     db.session.add(order)
     db.session.flush()
     holds.hold(order, voucher, actor=actor)  # 409 when the balance is short; the whole booking rolls back
-    set_status(order, "pending", actor=actor, reason="Booked.")
+    set_status(order, "pending", actor=actor, reason=N_("Booked."))
     dispatch(order, now=now, actor=actor)
     return order
 

@@ -14,6 +14,7 @@ from ..audit.services import record
 from ..db import utcnow
 from ..errors import Conflict, Forbidden, NotFound, invalid
 from ..extensions import db
+from ..i18n import N_
 from ..providers.models import Caregiver
 from .matching import Need, rank
 from .models import OrderOffer, OrderStatusChange, WorkOrder
@@ -53,7 +54,7 @@ def _offer_next(order: WorkOrder, need: Need, *, now: datetime, actor=None, firs
     if first is None:
         order.provider_id = None
         order.escalated_at = now
-        set_status(order, "escalated", actor=actor, reason="No provider could take the order.",
+        set_status(order, "escalated", actor=actor, reason=N_("No provider could take the order."),
                    providers_asked=len(asked))
         return
     minutes = accept_minutes(order.item.category.code)
@@ -137,7 +138,7 @@ def expire_offers(*, now: datetime | None = None, limit: int = 500) -> int:
             .order_by(OrderOffer.expires_at).limit(limit).with_for_update(skip_locked=True))
     moved = 0
     for offer in db.session.scalars(stmt).all():
-        offer.status, offer.answered_at, offer.reason = "expired", now, "No answer in time."
+        offer.status, offer.answered_at, offer.reason = "expired", now, N_("No answer in time.")
         order = offer.order
         if order.status != "dispatched" or order.provider_id != offer.provider_id:
             continue
