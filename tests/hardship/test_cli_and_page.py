@@ -59,3 +59,13 @@ def test_the_upload_page_needs_a_file_and_the_right_role(pages, db):
     pages.logout()
     pages.login(UserFactory(role="operator").username)
     assert pages.client.get("/bureau/hardship-import").status_code == 403
+
+
+def test_a_bureau_account_without_a_region_cannot_import(pages, db):
+    from eldercare.accounts.models import User
+
+    officer = UserFactory(role="bureau")
+    db.session.get(User, officer.id).scope_region_id = None
+    db.session.commit()
+    pages.login(officer.username)
+    assert pages.client.get("/bureau/hardship-import").status_code == 403

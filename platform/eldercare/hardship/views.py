@@ -18,6 +18,8 @@ def upload():
     """Upload a roster; show what was applied and every rejected line."""
     if current_user.role not in ("bureau", "admin"):
         abort(403)
+    if current_user.role == "bureau" and current_user.scope_region_id is None:
+        abort(403)  # an officer with no region may change nobody, not everybody
     if request.method == "GET":
         return render_template("hardship/import.html", report=None, errors={})
     upload = request.files.get("roster")

@@ -9,7 +9,7 @@ a city of 357,000 elders is issued in seconds, not hours.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..audit.services import record
@@ -123,22 +123,19 @@ def _issue_district(policy, district_id, period, start, report, actor, progress)
             else:
                 report.left_out.append(g[0])
         grants = within
-    accounts = _accounts("elder_available", [g[0] for g in grants])
     bureau_id = bureau.id
+    postgres = db.engine.dialect.name == "postgresql"
+    accounts = {} if postgres else _accounts("elder_available", [g[0] for g in grants])
     db.session.commit()
     now = utcnow()
+    memo = f"{policy.name}: {period}"
     for begin in range(0, len(grants), BATCH):
         batch = grants[begin:begin + BATCH]
-        inserted = db.session.execute(
-            _insert_ignoring_duplicates(txns).returning(txns.c.id, txns.c.elder_id, txns.c.amount_fen),
-            [dict(kind="issue", key=f"issue:{e}:{period}", period=period, elder_id=e, amount_fen=fen,
-                  memo=f"{policy.name}: {level}/{hardship}", actor_id=getattr(actor, "id", None), created_at=now)
-             for e, fen, level, hardship in batch]).all()
+        if postgres:
+            inserted = _write_batch_postgres(batch, period, memo, actor, now, bureau_id)
+        else:
+            inserted = _write_batch(batch, period, memo, actor, now, bureau_id, accounts)
         if inserted:
-            db.session.execute(LedgerEntry.__table__.insert(), [
-                row for t in inserted for row in (
-                    dict(transaction_id=t.id, account_id=accounts[t.elder_id], amount_fen=t.amount_fen),
-                    dict(transaction_id=t.id, account_id=bureau_id, amount_fen=-t.amount_fen))])
             _apply_entries([t.id for t in inserted])
         db.session.commit()  # each batch stands on its own: a crash later loses nothing done here
         report.issued += len(inserted)
@@ -146,6 +143,52 @@ def _issue_district(policy, district_id, period, start, report, actor, progress)
         report.total_fen += sum(t.amount_fen for t in inserted)
         if progress:
             progress(len(batch))
+
+
+def _write_batch(batch, period, memo, actor, now, bureau_id, accounts) -> list:
+    """Insert the batch's grants (skipping any already made) and their entries; returns the rows inserted."""
+    txns = LedgerTransaction.__table__
+    inserted = db.session.execute(
+        _insert_ignoring_duplicates(txns).returning(txns.c.id, txns.c.elder_id, txns.c.amount_fen),
+        [dict(kind="issue", key=f"issue:{e}:{period}", period=period, elder_id=e, amount_fen=fen, memo=memo,
+              actor_id=getattr(actor, "id", None), created_at=now) for e, fen, _, _ in batch]).all()
+    if inserted:
+        db.session.execute(LedgerEntry.__table__.insert(), [
+            row for t in inserted for row in (
+                dict(transaction_id=t.id, account_id=accounts[t.elder_id], amount_fen=t.amount_fen),
+                dict(transaction_id=t.id, account_id=bureau_id, amount_fen=-t.amount_fen))])
+    return inserted
+
+
+# PostgreSQL: the batch travels as two arrays and the database builds the rows itself (INSERT ... SELECT FROM
+# unnest), which is several times faster than binding thousands of rows one by one.
+_PG_TRANSACTIONS = text("""
+    INSERT INTO ledger_transactions (kind, key, period, elder_id, amount_fen, memo, actor_id, created_at)
+    SELECT 'issue', 'issue:' || u.elder_id || ':' || :period, :period, u.elder_id, u.fen, :memo, :actor, :now
+    FROM unnest(CAST(:elder_ids AS integer[]), CAST(:fens AS integer[])) AS u(elder_id, fen)
+    ON CONFLICT (key) DO NOTHING
+    RETURNING id, elder_id, amount_fen""")
+_PG_ACCOUNTS = text("""
+    INSERT INTO ledger_accounts (kind, owner_id, balance_fen)
+    SELECT 'elder_available', u.owner_id, 0 FROM unnest(CAST(:owners AS integer[])) AS u(owner_id)
+    ON CONFLICT (kind, owner_id) DO NOTHING""")
+_PG_ENTRIES = text("""
+    INSERT INTO ledger_entries (transaction_id, account_id, amount_fen)
+    SELECT t.id, a.id, t.amount_fen
+    FROM ledger_transactions t JOIN ledger_accounts a ON a.kind = 'elder_available' AND a.owner_id = t.elder_id
+    WHERE t.id = ANY(CAST(:ids AS integer[]))
+    UNION ALL
+    SELECT t.id, :bureau, -t.amount_fen FROM ledger_transactions t WHERE t.id = ANY(CAST(:ids AS integer[]))""")
+
+
+def _write_batch_postgres(batch, period, memo, actor, now, bureau_id) -> list:
+    inserted = db.session.execute(_PG_TRANSACTIONS, dict(
+        period=period, memo=memo, actor=getattr(actor, "id", None), now=now.replace(tzinfo=None),
+        elder_ids=[g[0] for g in batch], fens=[g[1] for g in batch])).all()
+    if inserted:
+        db.session.execute(_PG_ACCOUNTS, dict(owners=[t.elder_id for t in inserted]))
+        db.session.execute(_PG_ENTRIES, dict(ids=[t.id for t in inserted], bureau=bureau_id))
+    return inserted
 
 
 def _apply_entries(transaction_ids: list[int]) -> None:
