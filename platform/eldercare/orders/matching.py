@@ -117,7 +117,8 @@ def rank(need: Need, exclude: set[int] | frozenset = frozenset(), exclude_order_
     params = dict(community_id=need.community_id, category_id=need.category_id, lat_lo=need.lat - dlat,
                   lat_hi=need.lat + dlat, lng_lo=need.lng - dlng, lng_hi=need.lng + dlng, day_start=day_start,
                   day_end=day_end, weekday=weekday, t0=t0, t1=t1, start=need.start, end=need.end,
-                  service_day=need.start.astimezone(LOCAL).date(), order_id=exclude_order_id or 0)
+                  service_day=need.start.astimezone(LOCAL).date(), order_id=exclude_order_id or 0, lat=need.lat,
+                  lng=need.lng, km_per_lng=111.0 * math.cos(math.radians(need.lat)))
     if exclude:
         params["exclude"] = sorted(exclude)
     providers: dict[int, Candidate | None] = {}  # None: in the box but out of reach
@@ -182,12 +183,18 @@ def _statement(excluding: bool, per_caregiver: bool):
     offers_category = select(provider_categories.c.provider_id).where(
         provider_categories.c.provider_id == Provider.id,
         provider_categories.c.category_id == bindparam("category_id")).exists()
-    # 2. Of those, the approved ones offering the category (the radius is checked in Python), with their load.
+    # 2. Of those, the approved ones offering the category that cover the street or roughly reach the home (a flat
+    # approximation, 5% generous; the exact distance is checked in Python), with their load. Dropping the
+    # out-of-reach ones here spares the checks on each of their caregivers below.
+    covers = Provider.id.in_(serving_street)
+    dy = (Provider.base_lat - bindparam("lat")) * 111.0
+    dx = (Provider.base_lng - bindparam("lng")) * bindparam("km_per_lng")
+    reaches = dy * dy + dx * dx <= Provider.service_radius_m * Provider.service_radius_m * (1.05 * 1.05 / 1e6)
     reach = (select(Provider.id, Provider.name, Provider.base_lat, Provider.base_lng, Provider.service_radius_m,
                     Provider.completed_count, Provider.on_time_count, Provider.rating_count, Provider.rating_sum,
-                    Provider.id.in_(serving_street).label("covers_street"), orders_today.label("orders_today"))
+                    covers.label("covers_street"), orders_today.label("orders_today"))
              .join(near, near.c.id == Provider.id)
-             .where(Provider.status == "approved", offers_category))
+             .where(Provider.status == "approved", offers_category, or_(covers, reaches)))
     if excluding:
         reach = reach.where(Provider.id.not_in(bindparam("exclude", expanding=True)))
     reach = reach.cte("reach").prefix_with("MATERIALIZED")
