@@ -78,21 +78,23 @@ def test_a_crash_halfway_then_a_rerun_issues_exactly_the_right_total(town, monke
     elders = [town.elder() for _ in range(7)]
     monkeypatch.setattr(issuance, "BATCH", 2)
     monkeypatch.setattr(issuance, "PG_BATCH", 2)
-    real = issuance._apply_entries
+    real = issuance._write
     calls = []
 
-    def crash_on_third_batch(ids):
-        calls.append(ids)
+    def crash_in_third_batch(*args):
+        written = real(*args)  # the batch's rows are written, not yet committed, when the power goes
+        calls.append(written)
         if len(calls) == 3:
             raise RuntimeError("power cut")
-        real(ids)
+        return written
 
-    monkeypatch.setattr(issuance, "_apply_entries", crash_on_third_batch)
+    monkeypatch.setattr(issuance, "_write", crash_in_third_batch)
     with pytest.raises(RuntimeError):
         issuance.issue_period("2026-12")
     db.session.rollback()
+    assert calls[2] == (2, 2 * 30000)
     assert sum(balance("elder_available", e.id) for e in elders) == 4 * 30000  # two batches landed
-    monkeypatch.setattr(issuance, "_apply_entries", real)
+    monkeypatch.setattr(issuance, "_write", real)
     report = issuance.issue_period("2026-12")
     assert (report.issued, report.already) == (3, 4)
     assert sum(balance("elder_available", e.id) for e in elders) == 7 * 30000
