@@ -4,6 +4,8 @@ from .audit.models import AuditEvent  # noqa: F401
 from .catalog.models import Category, Item  # noqa: F401
 from .elders.models import Assessment, Elder, ElderEvent, FamilyLink, StatusChange  # noqa: F401
 from .idempotency import IdempotencyKey  # noqa: F401
+from .notifications import subscriptions as notification_subscriptions  # noqa: F401  orders tell people
+from .notifications.models import Notification  # noqa: F401
 from .orders import registry_events  # noqa: F401  cancels open orders on a death or hospital stay
 from .orders.models import OrderOffer, OrderStatusChange, WorkOrder  # noqa: F401
 from .providers.models import (  # noqa: F401

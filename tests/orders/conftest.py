@@ -92,3 +92,6 @@ def city(db):
     return City(district, street, far_street, elder, meal, cleaning, lunch, tidy,
                 operator=UserFactory(role="operator", scope_region_id=street.id),
                 bureau=UserFactory(role="bureau", scope_region_id=district.id))
+
+
+from .flows import flow  # noqa: E402,F401  the voucher-paid accepted order, for every test here

@@ -87,6 +87,14 @@ def _act(order_id, action, **data):
     return order
 
 
+@blp.route("/orders/<int:order_id>/on-the-way", methods=["POST"])
+@roles_required("caregiver")
+@blp.response(200, OrderSchema)
+def on_the_way(order_id):
+    """The assigned caregiver sets out: the elder and family are told someone is coming."""
+    return _act(order_id, lifecycle.set_out)
+
+
 @blp.route("/orders/<int:order_id>/check-in", methods=["POST"])
 @roles_required("caregiver")
 @blp.arguments(VisitSchema)

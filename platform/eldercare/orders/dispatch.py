@@ -18,6 +18,7 @@ from ..i18n import N_
 from ..providers.models import Caregiver
 from .matching import Need, rank
 from .models import OrderOffer, OrderStatusChange, WorkOrder
+from .signals import order_status_changed
 
 
 def accept_minutes(category_code: str) -> int:
@@ -34,6 +35,7 @@ def set_status(order: WorkOrder, to_status: str, *, actor=None, reason: str | No
     db.session.add(OrderStatusChange(order=order, from_status=from_status, to_status=to_status,
                                      actor_id=getattr(actor, "id", None), reason=reason, detail=detail))
     record("order.status_changed", order, actor=actor, before=from_status, after=to_status, reason=reason, **detail)
+    order_status_changed.send(order, from_status=from_status, to_status=to_status, actor=actor, detail=detail)
 
 
 def dispatch(order: WorkOrder, *, now: datetime | None = None, actor=None) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from ..audit.services import record
 from ..db import utcnow
 from ..elders.models import FamilyLink
 from ..elders.scope import officer_covers
@@ -18,6 +19,7 @@ from ..providers.models import Caregiver, Provider
 from ..vouchers import holds, ledger
 from .dispatch import set_status
 from .models import OPEN_STATUSES, WorkOrder
+from .signals import caregiver_on_the_way
 
 # API.md: pending → dispatched → accepted → in_service → completed → confirmed → settled; rejected or unanswered
 # offers move on or escalate; anything before in_service may be cancelled; a complaint opens a dispute.
@@ -71,6 +73,22 @@ def _when(at: datetime | None, now: datetime) -> datetime:
 
 def _metres_from_home(order: WorkOrder, lat: float, lng: float) -> int:
     return round(distance_km(order.elder.lat, order.elder.lng, lat, lng) * 1000)
+
+
+def set_out(actor, order: WorkOrder, *, now: datetime | None = None) -> WorkOrder:
+    """The caregiver leaves for the visit: the elder and family hear that someone is on the way. Not a change
+    of status; saying it twice changes nothing."""
+    now = now or utcnow()
+    _my_caregiver(actor, order)
+    order = _locked(order)
+    if order.status != "accepted":
+        message = _l("Only an accepted order can be on its way; this one is %(status)s.", status=order.status)
+        raise Conflict(message, {"status": [message]})
+    if order.on_the_way_at is None:
+        order.on_the_way_at = now
+        record("order.on_the_way", order, actor=actor)
+        caregiver_on_the_way.send(order, actor=actor)
+    return order
 
 
 def check_in(actor, order: WorkOrder, *, lat: float, lng: float, at: datetime | None = None,

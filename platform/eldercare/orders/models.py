@@ -46,8 +46,9 @@ class WorkOrder(db.Model):
     # The ranked candidates at booking, with why each ranked where it did; dispatch walks down the list.
     ranking: Mapped[list] = mapped_column(JSON, default=list)
     cancel_reason: Mapped[str | None] = mapped_column(String(400))
-    # The visit (electronic visit verification): where and when the caregiver checked in and out, how far
-    # from the elder's home, what was done.
+    # The visit (electronic visit verification): when the caregiver set out; where and when they checked in
+    # and out, how far from the elder's home, what was done.
+    on_the_way_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     check_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     check_in_lat: Mapped[float | None]
     check_in_lng: Mapped[float | None]

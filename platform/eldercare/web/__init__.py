@@ -7,6 +7,7 @@ def register_pages(app):
     from ..accounts.views import bp as accounts_pages
     from ..elders.views import bp as elder_pages
     from ..hardship.views import bp as hardship_pages
+    from ..notifications.views import bp as notification_pages
     from ..orders.views import bp as order_pages
     from ..providers.views import bp as provider_pages
     from ..vouchers.views import bp as voucher_pages
@@ -20,6 +21,7 @@ def register_pages(app):
     app.register_blueprint(order_pages)
     app.register_blueprint(voucher_pages)
     app.register_blueprint(provider_pages)
+    app.register_blueprint(notification_pages)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
 

@@ -1,0 +1,153 @@
+"""Who hears of what happens to a work order, and what they read.
+
+An order offered goes to the provider's administrators; accepted, on the way, arrived and done go to the
+elder and the linked family (and accepted also to the caregiver sent); an escalation goes to the officers
+whose area holds the elder's community; a cancellation to the provider and caregiver who expected to go.
+Notifications are written in the same transaction as the change, so none is sent for a change that rolled
+back."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, update
+
+from ..accounts.models import User
+from ..db import utcnow
+from ..elders.models import Elder, FamilyLink
+from ..elders.scope import OFFICER_ROLES
+from ..errors import NotFound
+from ..extensions import db
+from ..providers.models import Caregiver
+from ..regions.models import Region
+from .models import Notification
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+MESSAGES = {
+    "offered": _l("New order %(order)s for you: %(item)s, %(when)s. Please answer within %(minutes)s minutes."),
+    "accepted": _l("%(provider)s accepted %(item)s for %(elder)s, %(when)s. %(caregiver)s will come."),
+    "assigned": _l("A new visit for you: %(item)s for %(elder)s, %(when)s, at %(address)s."),
+    "on_the_way": _l("%(caregiver)s is on the way to %(elder)s for %(item)s."),
+    "checked_in": _l("%(caregiver)s has arrived at %(elder)s's home and started %(item)s."),
+    "completed": _l("%(item)s for %(elder)s is done. Please confirm the visit and rate it."),
+    "escalated": _l("No provider took order %(order)s (%(item)s for %(elder)s, %(when)s): it needs an operator."),
+    "cancelled": _l("Order %(order)s (%(item)s, %(when)s) was cancelled. Nobody needs to go."),
+}
+# The status an order reaches -> the notification it sends (dispatched: each new offer).
+ON_STATUS = {"dispatched": "offered", "accepted": "accepted", "in_service": "checked_in",
+             "completed": "completed", "escalated": "escalated", "cancelled": "cancelled"}
+
+
+def text(notification: Notification) -> str:
+    """The notification in the reader's language."""
+    facts = dict(notification.facts or {})
+    if facts.get("when"):
+        facts["when"] = datetime.fromisoformat(facts["when"]).astimezone(LOCAL).strftime("%m-%d %H:%M")
+    facts.setdefault("caregiver", _("A caregiver"))
+    try:
+        return str(MESSAGES[notification.kind]) % facts
+    except (KeyError, TypeError, ValueError):
+        return notification.kind
+
+
+def facts_of(order) -> dict:
+    caregiver = db.session.get(Caregiver, order.caregiver_id) if order.caregiver_id else None
+    facts = dict(order=order.id, item=order.item.name, elder=order.elder.name,
+                 when=order.scheduled_start.isoformat(), address=order.elder.address or "")
+    if order.provider_id:
+        facts["provider"] = order.provider.name if order.provider else ""
+    if caregiver is not None:
+        facts["caregiver"] = caregiver.name
+    return facts
+
+
+def notify(user_ids, kind: str, order, **extra) -> int:
+    """Write one notification of `kind` about `order` for each user; returns how many."""
+    user_ids = sorted(set(u for u in user_ids if u))
+    if not user_ids:
+        return 0
+    facts = facts_of(order) | extra
+    now = utcnow()
+    db.session.execute(insert(Notification), [dict(user_id=u, kind=kind, order_id=order.id, facts=facts,
+                                                   created_at=now) for u in user_ids])
+    return len(user_ids)
+
+
+def elder_side(order) -> list[int]:
+    """The elder's own login and every linked family account."""
+    family = db.session.scalars(select(FamilyLink.user_id).where(FamilyLink.elder_id == order.elder_id)).all()
+    own = db.session.scalar(select(Elder.user_id).where(Elder.id == order.elder_id))
+    return [own, *family]
+
+
+def provider_admins(provider_id: int | None) -> list[int]:
+    if provider_id is None:
+        return []
+    return list(db.session.scalars(select(User.id).where(User.role == "provider_admin",
+                                                         User.provider_id == provider_id, User.active.is_(True))))
+
+
+def caregiver_user(caregiver_id: int | None) -> list[int]:
+    if caregiver_id is None:
+        return []
+    return [db.session.scalar(select(Caregiver.user_id).where(Caregiver.id == caregiver_id))]
+
+
+def officers_over(community_id: int) -> list[int]:
+    """Operators and bureau officers whose region contains the community."""
+    regions, current = [], community_id
+    while current is not None and len(regions) < 6:
+        regions.append(current)
+        current = db.session.scalar(select(Region.parent_id).where(Region.id == current))
+    return list(db.session.scalars(select(User.id).where(User.role.in_(OFFICER_ROLES),
+                                                         User.scope_region_id.in_(regions),
+                                                         User.active.is_(True))))
+
+
+def on_status(order, *, from_status: str | None, to_status: str, detail: dict | None = None) -> None:
+    kind = ON_STATUS.get(to_status)
+    detail = detail or {}
+    if kind == "offered":
+        from ..orders.dispatch import accept_minutes
+
+        notify(provider_admins(detail.get("provider_id") or order.provider_id), kind, order,
+               minutes=detail.get("accept_within_minutes") or accept_minutes(order.item.category.code))
+    elif kind == "accepted":
+        notify(elder_side(order), kind, order)
+        notify(caregiver_user(order.caregiver_id), "assigned", order)
+    elif kind in ("checked_in", "completed"):
+        notify(elder_side(order), kind, order)
+    elif kind == "escalated":
+        notify(officers_over(order.elder.community_id) + elder_side(order), kind, order)
+    elif kind == "cancelled" and from_status in ("dispatched", "accepted"):
+        notify(provider_admins(order.provider_id) + caregiver_user(order.caregiver_id), kind, order)
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(Notification.user_id == user.id,
+                                                                       Notification.read_at.is_(None)))
+
+
+def mine(user, *, unread_only: bool = False):
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return stmt.order_by(Notification.id.desc())
+
+
+def mark_read(user, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications (or all of them) read; returns how many changed."""
+    stmt = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    return db.session.execute(stmt.values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+def get_mine(user, notification_id: int) -> Notification:
+    """One of the user's notifications; 404 for anyone else's, as if it did not exist."""
+    found = db.session.scalar(select(Notification).where(Notification.id == notification_id,
+                                                         Notification.user_id == user.id))
+    if found is None:
+        raise NotFound(_l("No such notification."))
+    return found
