@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from .catalog.api import blp as catalog_api
     from .elders.api import blp as elders_api
     from .extensions import api
+    from .health import blp as health_api
     from .notifications.api import blp as notifications_api
     from .orders.api import blp as orders_api
     from .providers.api import blp as providers_api
@@ -85,6 +86,6 @@ def register_blueprints(app: Flask) -> None:
     from .web import register_pages
 
     for blp in (accounts_api, regions_api, catalog_api, elders_api, orders_api, providers_api, vouchers_api,
-                notifications_api):
+                notifications_api, health_api):
         api.register_blueprint(blp)
     register_pages(app)

@@ -1,0 +1,172 @@
+"""Booking under a real server: `POST /api/v1/orders` served by gunicorn on PostgreSQL, driven from a second
+process (bench/loadgen.py) at rising concurrency, beside the trivial `GET /api/v1/health` of the same app under
+the same server. At each endpoint's saturation point (the lowest concurrency reaching 95% of its best rate) it
+prints requests per second and p50/p99 latency, and the ratio, which is the cost of a booking over the cost of
+being served at all. Loopback only; each run is bounded in time and count.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python -m bench.bench_booking
+
+Target (issue 6): at least 300 orders per second with p99 under 100 ms on 2 cores."""
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from eldercare import create_app
+from eldercare.accounts.services import create_user, issue_token
+from eldercare.catalog.models import Item
+from eldercare.config import TestConfig
+from eldercare.demo import seed
+from eldercare.elders.models import Elder
+from eldercare.extensions import db
+from eldercare.orders.matching import LOCAL
+from eldercare.orders.models import WorkOrder
+from eldercare.vouchers import ledger
+from eldercare.vouchers.eligibility import explain
+from eldercare.vouchers.issuance import issue_period
+from tests.scratch import scratch_database
+
+ROOT = Path(__file__).resolve().parent.parent
+STEPS = (1, 2, 4, 8, 16, 32)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(uri: str, elders: int, orders: int, bodies_path: Path) -> str:
+    """The demo city with this month's and next month's vouchers, an operator's token, and `orders` distinct
+    bookings (elder, service, slot) written one JSON body per line; voucher-eligible elders pay with vouchers."""
+    app = create_app(type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri}))
+    with app.app_context():
+        db.create_all()
+        seed.seed_demo(elders)
+        today = datetime.now(LOCAL).date()
+        for month in {today.strftime("%Y-%m"), (today + timedelta(days=8)).strftime("%Y-%m")}:
+            issue_period(month)
+        admin = create_user(username="bench-admin", password="bench-password-1", role="admin")
+        token, _ = issue_token(admin)
+        db.session.commit()
+        rng = random.Random(6)
+        people = db.session.scalars(select(Elder).where(Elder.status == "active")).all()
+        items = db.session.scalars(select(Item).where(Item.active.is_(True))).all()
+        paying = {}
+        slots = [(d, h, m) for d in range(1, 8) for h in range(8, 17) for m in (0, 30)]
+        seen, lines = set(), []
+        while len(lines) < orders:
+            elder, (d, h, m) = rng.choice(people), rng.choice(slots)
+            if (elder.id, d, h, m) in seen:
+                continue
+            seen.add((elder.id, d, h, m))
+            start = datetime.combine(today + timedelta(days=d), clock(h, m), LOCAL)
+            key = (elder.id, start.strftime("%Y-%m"))
+            if key not in paying:
+                eligibility = explain(elder, key[1])
+                paying[key] = {c.id for c in eligibility.policy.categories} if eligibility.eligible else set()
+            voucher_items = [i for i in items if i.category_id in paying[key] and i.price_fen <= 5000]
+            item = rng.choice(voucher_items) if voucher_items else rng.choice(items)
+            lines.append(dict(elder_id=elder.id, item_id=item.id, scheduled_start=start.isoformat(),
+                              pay_with="voucher" if voucher_items else "self"))
+        bodies_path.write_text("\n".join(json.dumps(b) for b in lines) + "\n", encoding="utf-8")
+        db.session.remove()
+        db.engine.dispose()
+    return token
+
+
+def serve(uri: str, port: int, workers: int) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=uri, SECRET_KEY="bench-secret", ELDERCARE_ENV="bench")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def load(port: int, path: str, concurrency: int, duration: float, **extra) -> dict:
+    args = [sys.executable, "-m", "bench.loadgen", "--port", str(port), "--path", path,
+            "--concurrency", str(concurrency), "--duration", str(duration)]
+    for name, value in extra.items():
+        args += [f"--{name.replace('_', '-')}", str(value)]
+    out = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True, timeout=duration + 120)
+    return json.loads(out.stdout)
+
+
+def saturation(results: list[tuple[int, dict]]) -> tuple[int, dict]:
+    best = max(r["rate"] for _, r in results)
+    return next((c, r) for c, r in results if r["rate"] >= 0.95 * best)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--elders", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per concurrency step")
+    parser.add_argument("--max-orders", type=int, default=4_000, help="per step")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
+        raise SystemExit("bench_booking measures PostgreSQL: set DATABASE_URL=postgresql://...")
+    total = args.max_orders * len(STEPS)
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(Path(tmp), "bench_booking") as uri:
+        bodies = Path(tmp) / "bodies.jsonl"
+        token = prepare(uri, args.elders, total, bodies)
+        port = free_port()
+        server = serve(uri, port, args.workers)
+        try:
+            health, booking, used = [], [], 0
+            for c in STEPS:
+                health.append((c, load(port, "/api/v1/health", c, args.duration)))
+            for c in STEPS:
+                r = load(port, "/api/v1/orders", c, args.duration, method="POST", token=token, bodies=bodies,
+                         skip=used, max_requests=args.max_orders)
+                used += r["used"]
+                booking.append((c, r))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        app = create_app(type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri}))
+        with app.app_context():
+            created = db.session.scalar(select(func.count(WorkOrder.id)))
+            check = ledger.check()
+            db.session.remove()
+            db.engine.dispose()
+
+    print(f"gunicorn, {args.workers} sync workers, PostgreSQL, {os.cpu_count()} cores; {args.duration:.0f} s per step")
+    print(f"{'concurrency':>11} {'health/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'orders/s':>9} {'p50 ms':>7} "
+          f"{'p99 ms':>7}  booking answers")
+    for (c, h), (_, b) in zip(health, booking, strict=True):
+        print(f"{c:>11} {h['rate']:>9.0f} {h['p50']:>7.1f} {h['p99']:>7.1f} {b['rate']:>9.0f} {b['p50']:>7.1f} "
+              f"{b['p99']:>7.1f}  {b['statuses']}")
+    hc, h = saturation(health)
+    bc, b = saturation(booking)
+    created_ok = sum(r["statuses"].get("201", 0) for _, r in booking)
+    print(f"saturation: health {h['rate']:.0f}/s at {hc} (p50 {h['p50']:.1f} ms, p99 {h['p99']:.1f} ms); "
+          f"booking {b['rate']:.0f} orders/s at {bc} (p50 {b['p50']:.1f} ms, p99 {b['p99']:.1f} ms); "
+          f"ratio {h['rate'] / b['rate']:.1f}x the rate, {b['p50'] / h['p50']:.1f}x the median latency")
+    print(f"orders created {created:,} = answers 201 {created_ok:,}: {created == created_ok}; "
+          f"ledger balances: {check.ok}")
+    print(f"target >= 300 orders/s with p99 < 100 ms: {'met' if b['rate'] >= 300 and b['p99'] < 100 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""A closed-loop HTTP load generator, run as its own process so that it never shares the server's interpreter:
+`concurrency` threads each send one request, wait for the answer, send the next, until `duration` seconds or
+`max_requests` have passed. Prints one JSON line: requests, seconds, per-second rate, p50/p99 in ms, and the
+count of each status code. Loopback only.
+
+    python -m bench.loadgen --port 8000 --path /api/v1/health --concurrency 8 --duration 5
+    python -m bench.loadgen --port 8000 --path /api/v1/orders --method POST --bodies bodies.jsonl --token T ..."""
+import argparse
+import http.client
+import json
+import statistics
+import threading
+import time
+from collections import Counter
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--path", required=True)
+    parser.add_argument("--method", default="GET")
+    parser.add_argument("--token")
+    parser.add_argument("--bodies", help="a file of JSON bodies, one per line, each sent once")
+    parser.add_argument("--skip", type=int, default=0, help="bodies already used by earlier runs")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--max-requests", type=int, default=10_000)
+    args = parser.parse_args()
+
+    bodies = None
+    if args.bodies:
+        with open(args.bodies, encoding="utf-8") as f:
+            bodies = [line.strip().encode() for line in f][args.skip:]
+    limit = min(args.max_requests, len(bodies)) if bodies is not None else args.max_requests
+    headers = {"Content-Type": "application/json"}
+    if args.token:
+        headers["Authorization"] = f"Bearer {args.token}"
+
+    lock = threading.Lock()
+    issued = 0
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    deadline = time.perf_counter() + args.duration
+
+    def worker():
+        nonlocal issued
+        conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+        mine, codes = [], Counter()
+        while time.perf_counter() < deadline:
+            with lock:
+                if issued >= limit:
+                    break
+                n = issued
+                issued += 1
+            body = bodies[n] if bodies is not None else None
+            t0 = time.perf_counter()
+            try:
+                conn.request(args.method, args.path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+                if response.getheader("Connection", "").lower() == "close":
+                    conn.close()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                status = 0
+            mine.append((time.perf_counter() - t0) * 1000)
+            codes[status] += 1
+        with lock:
+            latencies.extend(mine)
+            statuses.update(codes)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - start
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
+    print(json.dumps(dict(requests=len(latencies), seconds=round(seconds, 3),
+                          rate=round(len(latencies) / seconds, 1) if seconds else 0.0,
+                          p50=round(statistics.median(latencies), 2) if latencies else 0.0, p99=round(p99, 2),
+                          statuses={str(k): v for k, v in sorted(statuses.items())}, used=issued)))
+
+
+if __name__ == "__main__":
+    main()
