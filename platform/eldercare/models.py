@@ -23,6 +23,7 @@ from .vouchers.models import (  # noqa: F401
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
+    VoucherGrant,
     VoucherPolicy,
     VoucherTier,
 )

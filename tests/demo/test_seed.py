@@ -196,11 +196,13 @@ def test_every_district_has_a_voucher_policy_and_the_month_is_issued(seeded, db)
     from eldercare.demo.people import REFERENCE_DATE
     from eldercare.vouchers import ledger
     from eldercare.vouchers.eligibility import explain
-    from eldercare.vouchers.models import LedgerTransaction, VoucherPolicy
+    from eldercare.vouchers.models import LedgerAccount, VoucherGrant, VoucherPolicy
 
     assert count(db, VoucherPolicy) == 6
+    opened = set(db.session.scalars(select(LedgerAccount.owner_id).where(LedgerAccount.kind == "elder_available")))
+    assert opened == set(db.session.scalars(select(Elder.id)))  # every elder's account, as at registration
     period = f"{REFERENCE_DATE:%Y-%m}"
-    issued = set(db.session.scalars(select(LedgerTransaction.elder_id).where(LedgerTransaction.period == period)))
+    issued = set(db.session.scalars(select(VoucherGrant.elder_id).where(VoucherGrant.period == period)))
     for elder in db.session.scalars(select(Elder)):
         assert (elder.id in issued) == explain(elder, period).eligible
     assert issued and ledger.check().ok

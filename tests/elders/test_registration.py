@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from eldercare.audit.models import AuditEvent
 from eldercare.elders.models import Elder, FamilyLink
+from eldercare.vouchers.models import LedgerAccount
 
 from ..factories import valid_id_number
 from .conftest import payload
@@ -23,6 +24,9 @@ def test_operator_registers_an_elder_in_their_street(api, place, db):
     assert elder.id_number == payload(0)["id_number"]  # stored whole, shown masked
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "elder.registered"))
     assert event.actor_id == place.operator_a.id and event.target_id == elder.id
+    account = db.session.scalar(select(LedgerAccount).where(LedgerAccount.kind == "elder_available",
+                                                            LedgerAccount.owner_id == elder.id))
+    assert account is not None and account.balance_fen == 0  # opened at registration, empty until issuance
 
 
 def test_lower_case_x_check_character_is_accepted_as_upper_case(api, place):

@@ -49,9 +49,21 @@ def test_a_districts_budget_account_holds_more_than_two_billion_fen(town):
     bureau = ledger.account("bureau_budget", town.district.id)
     elder = town.elder()
     for i in range(3):
-        ledger.post("issue", f"big:{i}", [(bureau, -2_000_000_000), (ledger.account("elder_available", elder.id),
-                                                                      2_000_000_000)], elder_id=elder.id)
+        ledger.post("reversal", f"big:{i}", [(bureau, -2_000_000_000),
+                                             (ledger.account("elder_available", elder.id), 2_000_000_000)],
+                    elder_id=elder.id)
     db.session.commit()
     db.session.refresh(bureau)
     assert bureau.balance_fen == -6_000_000_000
     assert ledger.check().ok
+
+
+def test_check_ledger_finds_vouchers_issued_without_a_grant(app, town):
+    elders = month_of_work(town)
+    ledger.post("issue", "issue:sneaked", [(ledger.account("bureau_budget", town.district.id), -7000),
+                                           (ledger.account("elder_available", elders[0].id), 7000)],
+                period="2026-12", elder_id=elders[0].id)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["check-ledger"])
+    assert result.exit_code == 1
+    assert "2026-12: 120000 fen granted but 127000 fen issued to elders" in result.output

@@ -33,6 +33,7 @@ from ..providers.models import (
     provider_categories,
 )
 from ..regions.models import Region
+from ..vouchers import ledger
 from . import catalog, people
 from .regions import CITY, DISTRICTS, jitter, region_rows
 
@@ -303,6 +304,7 @@ def _seed_elders(rng: random.Random, regions: list[dict], operators: dict[int, i
             elders.append(elder)
             assessments.append(assessment)
         ids = _insert(Elder, elders)
+        ledger.open_accounts("elder_available", ids)  # as registration does
         _insert(Assessment, [a | {"elder_id": eid} for a, eid in zip(assessments, ids, strict=True) if a])
         elder_ids += ids
         if progress:

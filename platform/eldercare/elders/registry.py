@@ -19,6 +19,8 @@ elder_status_changed = signal("elder-status-changed")
 # send(elder, actor=...): the care level, hardship or status changed, so voucher eligibility may have; vouchers
 # issue the month at once to an elder who has just become eligible.
 eligibility_may_have_changed = signal("elder-eligibility-may-have-changed")
+# send(elder, actor=...) once a new elder is in the registry: vouchers open the elder's account.
+elder_registered = signal("elder-registered")
 
 # kind -> (statuses it may follow, the status it leads to)
 TRANSITIONS = {

@@ -17,7 +17,7 @@ from ..geo import CHINA_LAT, CHINA_LNG
 from ..regions.models import Region
 from . import idnumber
 from .models import Elder, FamilyLink
-from .registry import eligibility_may_have_changed
+from .registry import elder_registered, eligibility_may_have_changed
 from .scope import officer_covers
 
 MIN_AGE = 60
@@ -118,6 +118,7 @@ def register_elder(actor: User, fields: dict, *, relation: str | None = None) ->
     if actor.role == "family":
         db.session.add(FamilyLink(elder_id=elder.id, user_id=actor.id, relation=relation))
     record("elder.registered", elder, actor=actor, community_id=elder.community_id, hardship=elder.hardship)
+    elder_registered.send(elder, actor=actor)
     return elder
 
 

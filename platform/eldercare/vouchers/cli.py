@@ -29,7 +29,8 @@ def issue_vouchers_command(period):
 
 @click.command("check-ledger")
 def check_ledger_command():
-    """Prove from the entries that every transaction balances and every cached balance is right."""
+    """Prove from the entries that every transaction balances, every cached balance is right, and each month's
+    grants are exactly what the ledger issued."""
     from .ledger import check
 
     result = check()
@@ -40,6 +41,8 @@ def check_ledger_command():
         click.echo(f"account {account}: cached {cached} fen, entries say {derived} fen")
     for account in result.negative:
         click.echo(f"account {account} is below zero")
+    for period, granted, moved in result.grants_unmatched:
+        click.echo(f"{period}: {granted} fen granted but {moved} fen issued to elders")
     if not result.ok:
         raise SystemExit(1)
     click.echo("The ledger balances.")

@@ -5,15 +5,16 @@ balance with a single conditional UPDATE (`balance + amount`, refused by a CHECK
 so two bookings racing for the last fen cannot both win: the database serialises them on the account row.
 `check()` proves, from the entries alone, that every transaction balances and every cached balance is right.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict
 from ..extensions import db
-from .models import LedgerAccount, LedgerEntry, LedgerTransaction
+from .models import LedgerAccount, LedgerEntry, LedgerTransaction, VoucherGrant
 
 
 def account(kind: str, owner_id: int) -> LedgerAccount:
@@ -30,6 +31,15 @@ def account(kind: str, owner_id: int) -> LedgerAccount:
     except IntegrityError:
         return db.session.scalar(select(LedgerAccount).where(LedgerAccount.kind == kind,
                                                              LedgerAccount.owner_id == owner_id))
+
+
+def open_accounts(kind: str, owner_ids: list[int], chunk: int = 5_000) -> None:
+    """Create the owners' accounts that do not exist yet, in bulk (an elder's when registered, so that the
+    monthly issuance finds them all and only moves money)."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(LedgerAccount.__table__).on_conflict_do_nothing(index_elements=["kind", "owner_id"])
+    for start in range(0, len(owner_ids), chunk):
+        db.session.execute(stmt, [dict(kind=kind, owner_id=o, balance_fen=0) for o in owner_ids[start:start + chunk]])
 
 
 class Overdrawn(Conflict):
@@ -81,10 +91,12 @@ class LedgerCheck:
     unbalanced: list[int]  # transaction ids
     wrong_balances: list[tuple[int, int, int]]  # (account id, cached, from entries)
     negative: list[int]  # account ids that may not be negative but are
+    # (month, fen granted, fen the ledger moved to elders for it) where the two differ
+    grants_unmatched: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.unbalanced or self.wrong_balances or self.negative)
+        return not (self.unbalanced or self.wrong_balances or self.negative or self.grants_unmatched)
 
 
 def check() -> LedgerCheck:
@@ -101,7 +113,18 @@ def check() -> LedgerCheck:
             wrong.append((acct.id, acct.balance_fen, derived))
         if acct.kind != "bureau_budget" and derived < 0:
             negative.append(acct.id)
+    # Every grant's money reached the elder's account, and nothing else was issued: month by month.
+    granted = dict(db.session.execute(select(VoucherGrant.period, func.sum(VoucherGrant.amount_fen))
+                                      .group_by(VoucherGrant.period)).all())
+    moved = dict(db.session.execute(
+        select(LedgerTransaction.period, func.sum(LedgerEntry.amount_fen))
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .where(LedgerTransaction.kind == "issue", LedgerAccount.kind == "elder_available")
+        .group_by(LedgerTransaction.period)).all())
+    unmatched = [(p, granted.get(p, 0), moved.get(p, 0)) for p in sorted(set(granted) | set(moved))
+                 if granted.get(p, 0) != moved.get(p, 0)]
     return LedgerCheck(
         transactions=db.session.scalar(select(func.count(LedgerTransaction.id))),
         entries=db.session.scalar(select(func.count(LedgerEntry.id))),
-        unbalanced=unbalanced, wrong_balances=wrong, negative=negative)
+        unbalanced=unbalanced, wrong_balances=wrong, negative=negative, grants_unmatched=unmatched)

@@ -120,3 +120,18 @@ class LedgerEntry(db.Model):
 
     transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
     account = relationship("LedgerAccount")
+
+
+class VoucherGrant(db.Model):
+    """An elder's vouchers for a month, with the tier that decided them: at most one per elder and month (the
+    key), which makes issuing idempotent. The money itself moves in the ledger: a month's batch of grants is
+    one balanced transaction, the district's budget account on one side and each elder's account on the other."""
+
+    __tablename__ = "voucher_grants"
+
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM; first, for a month's grants
+    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), primary_key=True)
+    amount_fen: Mapped[int]
+    care_level: Mapped[str | None] = mapped_column(String(16))
+    hardship: Mapped[str | None] = mapped_column(String(16))
+

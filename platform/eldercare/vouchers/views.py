@@ -17,7 +17,7 @@ from ..regions.models import Region
 from ..web.forms import submit
 from . import account, issuance
 from .eligibility import explain, period_start
-from .models import LedgerTransaction
+from .models import VoucherGrant
 
 bp = Blueprint("voucher_pages", __name__)
 KIND_WORDS = {"issue": _l("Monthly vouchers"), "hold": _l("Held for a booked service"),
@@ -68,11 +68,10 @@ def issuance_page():
 
 def _month_facts(period: str) -> dict:
     grants = db.session.execute(
-        select(LedgerTransaction.elder_id, LedgerTransaction.amount_fen, Elder.care_level, Elder.hardship,
+        select(VoucherGrant.elder_id, VoucherGrant.amount_fen, VoucherGrant.care_level, VoucherGrant.hardship,
                Region.parent_id)
-        .join(Elder, Elder.id == LedgerTransaction.elder_id).join(Region, Region.id == Elder.community_id)
-        .where(LedgerTransaction.kind == "issue", LedgerTransaction.period == period,
-               visible_condition(current_user))).all()
+        .join(Elder, Elder.id == VoucherGrant.elder_id).join(Region, Region.id == Elder.community_id)
+        .where(VoucherGrant.period == period, visible_condition(current_user))).all()
     by_tier, by_street = defaultdict(lambda: [0, 0]), defaultdict(lambda: [0, 0])
     for g in grants:
         for bucket in (by_tier[(g.care_level, g.hardship)], by_street[g.parent_id]):
