@@ -81,3 +81,7 @@ def page(browser, live_server, requests_made, console_errors):
     context.close()
     outside = [url for url in requests_made if not is_local(url)]
     assert not outside, f"the page tried to reach beyond 127.0.0.1: {outside}"
+
+
+from ..orders.conftest import city  # noqa: E402,F401  the small city of the order tests, and its
+from ..orders.flows import flow  # noqa: E402,F401  accepted voucher-paid order, for the order pages

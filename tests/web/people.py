@@ -21,9 +21,9 @@ HOME_TEXT = {
     "bureau": ["审核服务商", "民政局", DISTRICT, "打开接口文档"],
     "operator": ["登记老人", "话务员/社区工作人员", DISTRICT],
     "provider_admin": ["审核状态", "服务商管理员", PROVIDER, "已通过"],
-    "caregiver": ["签到和签退", "护理员", PROVIDER],
+    "caregiver": ["今天的上门服务", "护理员", PROVIDER],
     "family": ["为家人预约", "家属", ELDER],
-    "elder": ["确认和评价服务", "老人", f"{ELDER}，您好", "中度失能"],
+    "elder": ["查看我的工单", "老人", f"{ELDER}，您好", "中度失能"],
 }
 
 

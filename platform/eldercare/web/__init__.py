@@ -8,7 +8,9 @@ def register_pages(app):
     from ..elders.views import bp as elder_pages
     from ..hardship.views import bp as hardship_pages
     from ..notifications.views import bp as notification_pages
+    from ..orders.elder_pages import bp as booking_pages
     from ..orders.views import bp as order_pages
+    from ..orders.work_pages import bp as work_pages
     from ..providers.views import bp as provider_pages
     from ..vouchers.views import bp as voucher_pages
     from .context import template_helpers
@@ -19,6 +21,8 @@ def register_pages(app):
     app.register_blueprint(elder_pages)
     app.register_blueprint(hardship_pages)
     app.register_blueprint(order_pages)
+    app.register_blueprint(booking_pages)
+    app.register_blueprint(work_pages)
     app.register_blueprint(voucher_pages)
     app.register_blueprint(provider_pages)
     app.register_blueprint(notification_pages)

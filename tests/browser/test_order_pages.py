@@ -1,0 +1,79 @@
+"""In a real browser: the family books a meal in three steps and finds it in "my orders"; the caregiver sets
+out and checks in, the page taking the position the browser gives."""
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import update
+
+from eldercare.extensions import db
+from eldercare.orders.models import WorkOrder
+
+from ..orders.conftest import LOCAL
+from .test_smoke import assert_big_enough, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_family_books_in_three_steps_and_sees_the_order(page, flow, console_errors):
+    f = flow
+    log_in(page, f["family"].username)
+    page.get_by_role("link", name="预约服务").first.click()
+    expect(page.locator("[aria-current=step]")).to_contain_text("第 1 步")
+    assert_big_enough(page)
+    page.get_by_role("link", name=re.compile(f["city"].lunch.name)).click()
+    expect(page.locator("[aria-current=step]")).to_contain_text("第 2 步")
+    start = f["start"]
+    page.get_by_label(re.compile(f"{start.month}月{start.day}日")).check()
+    page.get_by_label("11:00").check()
+    page.get_by_label("给护理员的留言（可不填）").fill("少放盐")
+    assert_big_enough(page)
+    page.get_by_role("button", name="下一步：核对并确认").click()
+    expect(page.locator("[aria-current=step]")).to_contain_text("第 3 步")
+    voucher = page.get_by_label(re.compile("服务券支付 10.50 元"))
+    expect(voucher).to_be_checked()
+    assert_big_enough(page)
+    page.get_by_role("button", name="确认预约").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的工单")
+    expect(page.get_by_role("alert")).to_contain_text("已预约")
+    expect(page.locator(".order-card").first).to_contain_text(f["city"].lunch.name)
+    assert console_errors == []
+
+
+def test_the_caregiver_checks_in_with_the_browsers_position(page, flow, live_server, console_errors):
+    f = flow
+    now = datetime.now(LOCAL)
+    start = now - timedelta(minutes=5) if now.hour or now.minute >= 10 else now + timedelta(minutes=5)
+    db.session.execute(update(WorkOrder).where(WorkOrder.id == f["order"]["id"]).values(
+        scheduled_start=start, scheduled_end=start + timedelta(minutes=30)))
+    db.session.commit()
+    page.context.grant_permissions(["geolocation"], origin=live_server)
+    page.context.set_geolocation({"latitude": 32.4901, "longitude": 119.9301})
+    log_in(page, f["carer"].username)
+    page.get_by_role("link", name="打开今天的上门服务").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("今天的上门服务")
+    assert_big_enough(page)
+    page.get_by_role("button", name="我已出发").click()
+    expect(page.get_by_role("alert")).to_contain_text("正在路上")
+    page.get_by_role("button", name="签到：我已到达").click()
+    expect(page.get_by_role("alert")).to_contain_text("已签到")
+    expect(page.get_by_role("button", name="签退：服务已完成")).to_be_visible()
+    order = db.session.get(WorkOrder, f["order"]["id"])
+    db.session.refresh(order)
+    assert order.status == "in_service" and order.check_in_distance_m < 50
+    assert console_errors == []
+
+
+def test_without_a_position_the_page_says_what_to_do(page, flow, console_errors):
+    f = flow
+    page.context.clear_permissions()
+    log_in(page, f["carer"].username)
+    with_order = datetime.now(LOCAL)
+    db.session.execute(update(WorkOrder).where(WorkOrder.id == f["order"]["id"]).values(
+        scheduled_start=with_order, scheduled_end=with_order + timedelta(minutes=30)))
+    db.session.commit()
+    page.goto("/caregiver/today")
+    page.get_by_role("button", name="签到：我已到达").click()
+    expect(page.locator("[data-position-status]")).to_contain_text("无法获取您的位置")
+    assert db.session.get(WorkOrder, f["order"]["id"]).status == "accepted"
