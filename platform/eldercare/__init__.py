@@ -74,6 +74,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .accounts.api import blp as accounts_api
+    from .careplans.api import blp as care_plans_api
     from .catalog.api import blp as catalog_api
     from .elders.api import blp as elders_api
     from .extensions import api
@@ -86,6 +87,6 @@ def register_blueprints(app: Flask) -> None:
     from .web import register_pages
 
     for blp in (accounts_api, regions_api, catalog_api, elders_api, orders_api, providers_api, vouchers_api,
-                notifications_api, health_api):
+                notifications_api, care_plans_api, health_api):
         api.register_blueprint(blp)
     register_pages(app)

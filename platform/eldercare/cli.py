@@ -18,6 +18,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(issue_vouchers_command)
     app.cli.add_command(check_ledger_command)
     app.cli.add_command(scheduler_command)
+    from .careplans.cli import make_planned_orders_command
+
+    app.cli.add_command(make_planned_orders_command)
 
 
 @click.command("create-user")

@@ -39,6 +39,8 @@ class Config:
         os.environ.get("DISPATCH_ACCEPT_MINUTES", "{}"))
     # How often the scheduler process looks for offers nobody answered.
     OFFER_SWEEP_SECONDS = int(os.environ.get("OFFER_SWEEP_SECONDS", "15"))
+    # Care plans book each visit this many hours ahead.
+    PLAN_AHEAD_HOURS = int(os.environ.get("PLAN_AHEAD_HOURS", "48"))
 
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -48,10 +48,28 @@ def auto_confirm_visits() -> int:
         return auto_confirm()
 
 
+def planned_orders() -> int:
+    """Book the care plans' visits of the day that starts PLAN_AHEAD_HOURS from now (48 by default). Hourly,
+    so a plan made today still gets its visits the day after tomorrow; reruns make nothing twice."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from .careplans.making import make_planned_orders
+
+    with _app.app_context():
+        ahead = timedelta(hours=_app.config["PLAN_AHEAD_HOURS"])
+        day = (datetime.now(ZoneInfo("Asia/Shanghai")) + ahead).date()
+        report = make_planned_orders(day)
+    if report.made or report.refused:
+        log.info("%s: %d planned orders made, %d refused", day, report.made, len(report.refused))
+    return report.made
+
+
 # (id, function, trigger arguments given the app's config)
 JOBS = (
     ("expire-offers", expire_offers, lambda config: dict(trigger="interval", seconds=config["OFFER_SWEEP_SECONDS"])),
     ("auto-confirm", auto_confirm_visits, lambda config: dict(trigger="interval", minutes=10)),
+    ("planned-orders", planned_orders, lambda config: dict(trigger="interval", hours=1)),
     # 00:05 Beijing time on the 1st of each month.
     ("monthly-vouchers", monthly_vouchers,
      lambda config: dict(trigger="cron", day=1, hour=0, minute=5, timezone="Asia/Shanghai")),

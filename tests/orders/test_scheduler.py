@@ -22,7 +22,8 @@ def test_jobs_are_stored_in_the_database_and_survive_a_restart(app):
     try:
         job = second.get_job("expire-offers")
         assert job is not None and job.trigger.interval.total_seconds() == app.config["OFFER_SWEEP_SECONDS"]
-        assert len(second.get_jobs()) == 3  # replaced, not duplicated
+        assert len(second.get_jobs()) == 4  # replaced, not duplicated
+        assert second.get_job("planned-orders").trigger.interval.total_seconds() == 3600
         monthly = second.get_job("monthly-vouchers")
         assert str(monthly.trigger) == "cron[day='1', hour='0', minute='5']"
         assert str(monthly.trigger.timezone) == "Asia/Shanghai"

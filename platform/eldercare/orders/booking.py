@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..catalog.models import Item
 from ..db import utcnow
+from ..elders.models import Elder
 from ..elders.registry import ensure_bookable
 from ..elders.scope import visible_elder
 from ..errors import Conflict, Forbidden, invalid
@@ -24,12 +25,16 @@ MAX_DAYS_AHEAD = 30
 
 def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quantity: int = 1,
          note: str | None = None, preferred_provider_id: int | None = None, pay_with: str = "self",
-         now: datetime | None = None) -> WorkOrder:
-    """Create the order and dispatch it to the best provider at once."""
+         now: datetime | None = None, plan=None) -> WorkOrder:
+    """Create the order and dispatch it to the best provider at once. `plan`: a care plan's order for the
+    plan's date, made by the scheduler (whoever made the plan was checked then); at most one per plan and day."""
     now = now or utcnow()
-    if actor.role not in BOOKING_ROLES:
-        raise Forbidden(_l("Your role cannot book services."))
-    elder = visible_elder(elder_id, actor)
+    if plan is None:
+        if actor is None or actor.role not in BOOKING_ROLES:
+            raise Forbidden(_l("Your role cannot book services."))
+        elder = visible_elder(elder_id, actor)
+    else:
+        elder = db.session.get(Elder, elder_id)
     ensure_bookable(elder)
     item = db.session.get(Item, item_id)
     if item is None or not item.active:
@@ -54,8 +59,10 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
                       scheduled_end=scheduled_start + timedelta(minutes=item.duration_minutes * quantity),
                       quantity=quantity, price_fen=price, voucher_fen=voucher, copay_fen=price - voucher,
                       pay_with=pay_with,
-                      note=note, preferred_provider_id=preferred_provider_id, booked_by_id=actor.id,
-                      status="pending", created_at=now)
+                      note=note, preferred_provider_id=preferred_provider_id,
+                      booked_by_id=getattr(actor, "id", None), status="pending", created_at=now,
+                      care_plan_id=getattr(plan, "id", None),
+                      plan_date=scheduled_start.astimezone(LOCAL).date() if plan is not None else None)
     db.session.add(order)
     db.session.flush()
     holds.hold(order, voucher, actor=actor)  # 409 when the balance is short; the whole booking rolls back

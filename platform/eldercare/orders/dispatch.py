@@ -89,21 +89,27 @@ def accept(actor, order_id: int, caregiver_id: int, *, now: datetime | None = No
     now = now or utcnow()
     if actor.role != "provider_admin" or actor.provider_id is None:
         raise Forbidden(_l("Only a provider's administrator can accept orders."))
+    return take(order_id, actor.provider_id, caregiver_id, now=now, actor=actor)
+
+
+def take(order_id: int, provider_id: int, caregiver_id: int, *, now: datetime, actor=None) -> WorkOrder:
+    """The offered provider takes the order with this caregiver: by its administrator's answer, or by a
+    standing arrangement (a care plan kept by the same provider and caregiver)."""
     order = _locked_order(order_id)
-    offer = _open_offer(order, actor.provider_id, now)
+    offer = _open_offer(order, provider_id, now)
     caregiver = db.session.get(Caregiver, caregiver_id)
-    if caregiver is None or caregiver.provider_id != actor.provider_id:
+    if caregiver is None or caregiver.provider_id != provider_id:
         raise invalid("caregiver_id", _l("No such caregiver in your team."))
     need = Need.for_order(order)
     free = rank(need, exclude_order_id=order.id, with_caregivers=True)
-    mine = next((c for c in free if c.provider_id == actor.provider_id), None)
+    mine = next((c for c in free if c.provider_id == provider_id), None)
     if mine is None or caregiver_id not in mine.free_caregivers:
         raise invalid("caregiver_id", _l("This caregiver cannot take the order: not free then, or not "
                                          "qualified for the service."))
     # The guard that decides a race: only one UPDATE finds the order still dispatched to this provider.
     won = db.session.execute(
         update(WorkOrder)
-        .where(WorkOrder.id == order.id, WorkOrder.status == "dispatched", WorkOrder.provider_id == actor.provider_id)
+        .where(WorkOrder.id == order.id, WorkOrder.status == "dispatched", WorkOrder.provider_id == provider_id)
         .values(status="accepted", caregiver_id=caregiver_id, accepted_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount

@@ -165,7 +165,7 @@ def my_orders():
         abort(403)
     orders = db.session.scalars(select(WorkOrder).where(visible_condition(current_user))
                                 .order_by(WorkOrder.scheduled_start.desc()).limit(100)).all()
-    waiting = (*OPEN_STATUSES, "completed")  # a finished visit waits for the elder's side to confirm it
+    waiting = (*OPEN_STATUSES, "in_service", "completed")  # a finished visit waits to be confirmed
     upcoming = sorted((o for o in orders if o.status in waiting), key=lambda o: o.scheduled_start)
     past = [o for o in orders if o.status not in waiting]
     return render_template("orders/mine.html", upcoming=upcoming, past=past, elders=_my_elders(),

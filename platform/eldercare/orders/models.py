@@ -1,6 +1,6 @@
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, utcnow
@@ -24,6 +24,8 @@ class WorkOrder(db.Model):
         # Matching counts a caregiver's and a provider's orders on a day.
         Index("ix_work_orders_caregiver_start", "caregiver_id", "scheduled_start"),
         Index("ix_work_orders_provider_start", "provider_id", "scheduled_start"),
+        # A care plan makes at most one order a day, however often (or by however many schedulers) it runs.
+        UniqueConstraint("care_plan_id", "plan_date", name="uq_work_orders_plan_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +45,8 @@ class WorkOrder(db.Model):
     caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregivers.id"))
     preferred_provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    care_plan_id: Mapped[int | None] = mapped_column(ForeignKey("care_plans.id"))  # made by a care plan
+    plan_date: Mapped[date | None] = mapped_column(Date)
     # The ranked candidates at booking, with why each ranked where it did; dispatch walks down the list.
     ranking: Mapped[list] = mapped_column(JSON, default=list)
     cancel_reason: Mapped[str | None] = mapped_column(String(400))
