@@ -46,6 +46,7 @@ class CarePlan(db.Model):
     elder = relationship("Elder")
     item = relationship("Item")
     provider = relationship("Provider")
+    caregiver = relationship("Caregiver")
     skips: Mapped[list["CarePlanSkip"]] = relationship(cascade="all, delete-orphan")
     pauses: Mapped[list["CarePlanPause"]] = relationship(cascade="all, delete-orphan")
     times: Mapped[list["CarePlanTime"]] = relationship(cascade="all, delete-orphan",

@@ -1,0 +1,166 @@
+"""Care-plan pages: the elder's plans with a month calendar of what is coming and whether the vouchers will
+cover it, a form for a new plan and the changes a family makes (skip, pause, another time, end); and the
+provider's planned work for the next two weeks, so it can staff it."""
+import calendar
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..catalog.models import Item
+from ..elders.models import Elder
+from ..elders.scope import visible_condition as elder_visible
+from ..elders.scope import visible_elder
+from ..errors import ServiceError
+from ..extensions import db
+from ..orders.matching import LOCAL
+from ..web.forms import submit
+from . import services
+from .forecast import month_forecast
+from .models import CarePlan
+from .rules import dates, time_on
+
+bp = Blueprint("care_plan_pages", __name__)
+WEEKDAY_NAMES = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
+
+
+def _today() -> date:
+    return datetime.now(LOCAL).date()
+
+
+def rule_words(plan: CarePlan) -> str:
+    at = plan.time_of_day.strftime("%H:%M")
+    if plan.freq == "daily":
+        return _("Every day at %(time)s", time=at)
+    days = "、".join(str(WEEKDAY_NAMES[d]) for d in plan.weekdays or [])
+    if plan.interval_weeks == 1:
+        return _("Every week on %(days)s at %(time)s", days=days, time=at)
+    return _("Every %(n)d weeks on %(days)s at %(time)s", n=plan.interval_weeks, days=days, time=at)
+
+
+@bp.route("/care-plans")
+@login_required
+def plans():
+    if current_user.role not in services.PLAN_ROLES:
+        abort(403)
+    elder_id = request.args.get("elder_id")
+    if not elder_id:
+        elders = db.session.scalars(select(Elder).where(elder_visible(current_user)).limit(2)).all()
+        if len(elders) != 1:
+            flash(_("Open the elder's record to see their care plans."), "error")
+            return redirect(url_for("home.index"))
+        elder_id = elders[0].id
+    try:
+        elder = visible_elder(int(elder_id), current_user)
+    except (ServiceError, ValueError):
+        abort(404)
+    return _page(elder, form={}, errors={})
+
+
+def _page(elder, *, form, errors, status=200):
+    today = _today()
+    month_start = today.replace(day=1)
+    last = month_start.replace(day=calendar.monthrange(today.year, today.month)[1])
+    plans = db.session.scalars(select(CarePlan).where(CarePlan.elder_id == elder.id)
+                               .order_by(CarePlan.status, CarePlan.id)).all()
+    visits: dict[date, list[str]] = {}
+    for plan in plans:
+        if plan.status != "active":
+            continue
+        for day in dates(plan, today, last):
+            visits.setdefault(day, []).append(f"{time_on(plan, day).strftime('%H:%M')} {plan.item.name}")
+    weeks = calendar.Calendar().monthdatescalendar(today.year, today.month)
+    items = db.session.scalars(select(Item).where(Item.active.is_(True)).order_by(Item.category_id, Item.id)).all()
+    return render_template("careplans/plans.html", elder=elder, plans=plans, weeks=weeks, visits=visits,
+                           today=today, month=today, forecast=month_forecast(elder, today), items=items,
+                           rule_words=rule_words, weekday_names=WEEKDAY_NAMES, form=form, errors=errors,
+                           chosen_weekdays=form.getlist("weekdays") if hasattr(form, "getlist") else []), status
+
+
+@bp.route("/care-plans/new", methods=["POST"])
+@login_required
+def create():
+    if current_user.role not in services.PLAN_ROLES:
+        abort(403)
+    form = request.form
+    try:
+        elder = visible_elder(int(form.get("elder_id", "")), current_user)
+    except (ServiceError, ValueError):
+        abort(404)
+
+    def make():
+        try:
+            start = date.fromisoformat(form.get("start_date", ""))
+        except ValueError:
+            from ..errors import invalid
+            raise invalid("start_date", _l("Choose the first day.")) from None
+        end = date.fromisoformat(form["end_date"]) if form.get("end_date") else None
+        rule = {"freq": form.get("freq", ""), "time": form.get("time", ""),
+                "weekdays": [int(d) for d in form.getlist("weekdays") if d.isdigit()],
+                "interval_weeks": int(form.get("interval_weeks") or 1)}
+        return services.create_plan(current_user, elder_id=elder.id, item_id=int(form.get("item_id") or 0),
+                                    rule=rule, start_date=start, end_date=end, pay_with=form.get("pay_with", "self"),
+                                    provider_id=int(form["provider_id"]) if form.get("provider_id") else None,
+                                    note=form.get("note") or None, today=_today())
+
+    plan, errors = submit(make)
+    if plan is None:
+        return _page(elder, form=form, errors=errors, status=422)
+    flash(_("The plan is made. Each visit is booked two days ahead."), "success")
+    return redirect(url_for(".plans", elder_id=elder.id))
+
+
+CHANGES = {
+    "skip": lambda plan, f, today: services.skip(current_user, plan, date.fromisoformat(f["date"]), today=today),
+    "pause": lambda plan, f, today: services.pause(current_user, plan, date.fromisoformat(f["from"]),
+                                                   date.fromisoformat(f["until"]), today=today),
+    "resume": lambda plan, f, today: services.resume(current_user, plan, today=today),
+    "time": lambda plan, f, today: services.change_time(current_user, plan, date.fromisoformat(f["from"]),
+                                                        time.fromisoformat(f["time"]), today=today),
+    "end": lambda plan, f, today: services.end(current_user, plan, reason=f.get("reason") or "Ended on request.",
+                                               today=today),
+}
+
+
+@bp.route("/care-plans/<int:plan_id>/<change>", methods=["POST"])
+@login_required
+def change(plan_id, change):
+    if change not in CHANGES or current_user.role not in services.PLAN_ROLES:
+        abort(404)
+    try:
+        plan = services.visible_plan(plan_id, current_user)
+    except ServiceError:
+        abort(404)
+    elder_id = plan.elder_id
+    try:
+        _result, errors = submit(lambda: CHANGES[change](plan, request.form, _today()))
+    except (KeyError, ValueError):
+        errors = {"form": [_("Fill in the dates and the time.")]}
+    if errors:
+        flash(" ".join(m for ms in errors.values() for m in ms), "error")
+    else:
+        flash(_("The plan is changed."), "success")
+    return redirect(url_for(".plans", elder_id=elder_id))
+
+
+@bp.route("/provider/planned")
+@login_required
+def provider_planned():
+    """The next two weeks of visits from the plans this provider keeps, day by day."""
+    if current_user.role != "provider_admin" or current_user.provider_id is None:
+        abort(403)
+    today = _today()
+    days = [today + timedelta(days=n) for n in range(14)]
+    plans = db.session.scalars(select(CarePlan).where(CarePlan.provider_id == current_user.provider_id,
+                                                      CarePlan.status == "active")).all()
+    by_day = {d: [] for d in days}
+    for plan in plans:
+        for day in dates(plan, days[0], days[-1]):
+            by_day[day].append((time_on(plan, day), plan))
+    for visits in by_day.values():
+        visits.sort(key=lambda v: (v[0], v[1].id))
+    return render_template("careplans/provider_planned.html", days=days, by_day=by_day,
+                           weekday_names=WEEKDAY_NAMES, plan_count=len(plans))

@@ -1,0 +1,88 @@
+"""Care-plan pages: the family's plans with the month calendar and the voucher forecast, making a plan with
+inline errors, skipping and ending from the page; the provider's two weeks of planned work."""
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from eldercare.careplans.models import CarePlan
+from eldercare.extensions import db
+
+from ..factories import UserFactory
+from ..orders.conftest import LOCAL
+
+
+def text(r) -> str:
+    return r.get_data(as_text=True)
+
+
+def form(s, **extra):
+    return {"elder_id": s["city"].elder.id, "item_id": s["city"].lunch.id, "freq": "weekly", "weekdays": ["0", "3"],
+            "interval_weeks": "1", "time": "11:30", "start_date": datetime.now(LOCAL).date().isoformat(),
+            "pay_with": "voucher"} | extra
+
+
+def test_the_family_makes_a_plan_and_sees_it_in_the_calendar(setting, pages):
+    s = setting
+    pages.login(s["family"].username)
+    home = text(pages.client.get("/"))
+    assert f"/care-plans?elder_id={s['city'].elder.id}" in home
+    page = pages.client.get(f"/care-plans?elder_id={s['city'].elder.id}")
+    assert page.status_code == 200 and "还没有护理计划" in text(page)
+    token = pages.token(f"/care-plans?elder_id={s['city'].elder.id}")
+    made = pages.client.post("/care-plans/new", data=form(s) | {"csrf_token": token})
+    assert made.status_code == 302
+    plan = db.session.scalar(select(CarePlan))
+    assert (plan.freq, plan.weekdays, plan.time_of_day.strftime("%H:%M")) == ("weekly", [0, 3], "11:30")
+    page = text(pages.client.get(f"/care-plans?elder_id={s['city'].elder.id}"))
+    assert "每周的周一、周四 11:30" in page
+    today = datetime.now(LOCAL).date()
+    last = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    expected = sum(1 for n in range((last - today).days + 1) if (today + timedelta(days=n)).weekday() in (0, 3))
+    assert page.count(f"11:30 {s['city'].lunch.name}") == expected
+
+
+def test_a_bad_plan_shows_inline_errors_and_keeps_the_input(setting, pages):
+    s = setting
+    pages.login(s["family"].username)
+    token = pages.token(f"/care-plans?elder_id={s['city'].elder.id}")
+    bad = pages.client.post("/care-plans/new", data=form(s, weekdays=[], time="11:30") | {"csrf_token": token})
+    assert bad.status_code == 422
+    assert "请给出星期几" in text(bad) and 'value="11:30"' in text(bad)
+    assert db.session.scalar(select(CarePlan)) is None
+
+
+def test_skipping_and_ending_from_the_page(setting, pages, api):
+    s = setting
+    plan = api.as_(s["family"]).post("/api/v1/care-plans", json={
+        "elder_id": s["city"].elder.id, "item_id": s["city"].lunch.id, "rule": {"freq": "daily", "time": "11:30"},
+        "start_date": s["monday"].isoformat(), "pay_with": "self"}).json
+    pages.login(s["family"].username)
+    token = pages.token(f"/care-plans?elder_id={s['city'].elder.id}")
+    skipped = pages.client.post(f"/care-plans/{plan['id']}/skip", data={"date": s["monday"].isoformat(),
+                                                                         "csrf_token": token})
+    assert skipped.status_code == 302
+    assert [d.day for d in db.session.get(CarePlan, plan["id"]).skips] == [s["monday"]]
+    blank = pages.client.post(f"/care-plans/{plan['id']}/pause", data={"csrf_token": token})
+    assert blank.status_code == 302 and "请填写日期和时间" in text(pages.client.get(blank.headers["Location"]))
+    ended = pages.client.post(f"/care-plans/{plan['id']}/end", data={"csrf_token": token})
+    assert ended.status_code == 302
+    assert db.session.get(CarePlan, plan["id"]).status == "ended"
+    stranger = UserFactory(role="family")
+    pages.logout()
+    pages.login(stranger.username)
+    assert pages.client.get(f"/care-plans?elder_id={s['city'].elder.id}").status_code == 404
+    assert pages.client.post(f"/care-plans/{plan['id']}/resume", data={"csrf_token": token}).status_code in (400, 404)
+
+
+def test_the_provider_sees_two_weeks_of_planned_work(setting, pages, api):
+    s = setting
+    api.as_(s["city"].bureau).post("/api/v1/care-plans", json={
+        "elder_id": s["city"].elder.id, "item_id": s["city"].lunch.id, "provider_id": s["provider"].id,
+        "rule": {"freq": "daily", "time": "08:30"}, "start_date": datetime.now(LOCAL).date().isoformat(),
+        "pay_with": "self"})
+    pages.login(s["provider"].admin.username)
+    page = text(pages.client.get("/provider/planned"))
+    assert page.count("08:30") == 14 and s["city"].elder.name in page and "家庭养老床位" in page
+    pages.logout()
+    pages.login(s["family"].username)
+    assert pages.client.get("/provider/planned").status_code == 403
