@@ -17,7 +17,7 @@ from ..elders.scope import visible_elder
 from ..errors import ServiceError
 from ..extensions import db
 from ..orders.matching import LOCAL
-from ..web.forms import submit
+from ..web.forms import flash_outcome, submit
 from . import services
 from .forecast import month_forecast
 from .models import CarePlan
@@ -139,10 +139,7 @@ def change(plan_id, change):
         _result, errors = submit(lambda: CHANGES[change](plan, request.form, _today()))
     except (KeyError, ValueError):
         errors = {"form": [_("Fill in the dates and the time.")]}
-    if errors:
-        flash(" ".join(m for ms in errors.values() for m in ms), "error")
-    else:
-        flash(_("The plan is changed."), "success")
+    flash_outcome(errors, _("The plan is changed."))
     return redirect(url_for(".plans", elder_id=elder_id))
 
 

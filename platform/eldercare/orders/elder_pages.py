@@ -16,7 +16,7 @@ from ..elders.scope import visible_elder
 from ..errors import ServiceError
 from ..extensions import db
 from ..vouchers import account
-from ..web.forms import submit
+from ..web.forms import flash_outcome, submit
 from . import booking, lifecycle
 from .matching import LOCAL
 from .models import OPEN_STATUSES, WorkOrder
@@ -203,8 +203,5 @@ def act(order_id, action):
         flash(_("Please say why."), "error")
         return redirect(url_for(".my_orders"))
     _result, errors = submit(lambda: ACTIONS[action](order, request.form))
-    if errors:
-        flash(" ".join(m for ms in errors.values() for m in ms), "error")
-    else:
-        flash(str(DONE[action]), "success")
+    flash_outcome(errors, DONE[action])
     return redirect(url_for(".my_orders"))

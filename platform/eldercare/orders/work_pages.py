@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from ..errors import ServiceError
 from ..extensions import db
 from ..providers.models import Caregiver
-from ..web.forms import submit
+from ..web.forms import flash_outcome, submit
 from . import dispatch, lifecycle
 from .matching import LOCAL, Need, rank
 from .models import OrderOffer, WorkOrder
@@ -62,7 +62,7 @@ def accept(order_id):
         flash(_("Choose the caregiver who will go."), "error")
         return redirect(url_for(".provider_queue"))
     _result, errors = submit(lambda: dispatch.accept(current_user, order_id, caregiver_id))
-    _say(errors, _("Order %(id)d is yours. The elder has been told who is coming.", id=order_id))
+    flash_outcome(errors, _("Order %(id)d is yours. The elder has been told who is coming.", id=order_id))
     return redirect(url_for(".provider_queue"))
 
 
@@ -75,15 +75,8 @@ def reject(order_id):
         flash(_("Please say why you cannot take it."), "error")
         return redirect(url_for(".provider_queue"))
     _result, errors = submit(lambda: dispatch.reject(current_user, order_id, reason))
-    _say(errors, _("Declined. The order goes to the next provider."))
+    flash_outcome(errors, _("Declined. The order goes to the next provider."))
     return redirect(url_for(".provider_queue"))
-
-
-def _say(errors: dict, success: str) -> None:
-    if errors:
-        flash(" ".join(m for ms in errors.values() for m in ms), "error")
-    else:
-        flash(success, "success")
 
 
 def _me() -> Caregiver:
@@ -147,8 +140,5 @@ def visit_step(order_id, step):
                 "press the button again."), "error")
         return redirect(url_for(".today"))
     _result, errors = submit(lambda: action(order, request.form, at))
-    if errors:
-        flash(" ".join(m for ms in errors.values() for m in ms), "error")
-    else:
-        flash(str(VISIT_DONE[step]), "success")
+    flash_outcome(errors, VISIT_DONE[step])
     return redirect(url_for(".today"))

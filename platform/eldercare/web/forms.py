@@ -1,6 +1,7 @@
 """What every page form does with its service call: one transaction, and errors by field for the page."""
 from collections.abc import Callable
 
+from flask import flash
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
@@ -23,3 +24,12 @@ def submit(action: Callable, *, general_field: str = "form"):
         db.session.rollback()
         errors = error.errors or {general_field: [error.message]}
     return None, {field: [_(str(m)) for m in messages] for field, messages in errors.items()}
+
+
+def flash_outcome(errors: dict, success) -> None:
+    """After a one-button form that returns to its list: the refusal's messages, or the success message."""
+    if errors:
+        flash(" ".join(m for messages in errors.values() for m in messages), "error")
+    else:
+        flash(str(success), "success")
+
