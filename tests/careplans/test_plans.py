@@ -47,6 +47,8 @@ def test_a_family_plans_daily_lunch_and_each_day_gets_one_order_the_booking_way(
     assert (first.price_fen, first.voucher_fen, first.copay_fen, first.note) == (1500, 1050, 450, "软一点")
     assert first.status == "dispatched" and first.provider_id == s["provider"].id
     assert first.booked_by_id == s["family"].id
+    shown = s["api"].as_(s["family"]).get(f"/api/v1/orders/{first.id}").json
+    assert (shown["care_plan_id"], shown["plan_date"]) == (plan["id"], s["monday"].isoformat())
     assert ledger.account("elder_held", s["city"].elder.id).balance_fen == 3 * 1050
     assert ledger.check().ok
 

@@ -62,6 +62,8 @@ class OrderSchema(ma.Schema):
     created_at = ma.fields.DateTime()
     accepted_at = ma.fields.DateTime(allow_none=True)
     escalated_at = ma.fields.DateTime(allow_none=True)
+    care_plan_id = ma.fields.Integer(allow_none=True, metadata={"description": "The care plan that made the order"})
+    plan_date = ma.fields.Date(allow_none=True)
     on_the_way_at = ma.fields.DateTime(allow_none=True)
     check_in_at = ma.fields.DateTime(allow_none=True)
     check_in_distance_m = ma.fields.Integer(allow_none=True)
