@@ -49,6 +49,9 @@ def test_a_bad_plan_shows_inline_errors_and_keeps_the_input(setting, pages):
     assert bad.status_code == 422
     assert "请给出星期几" in text(bad) and 'value="11:30"' in text(bad)
     assert db.session.scalar(select(CarePlan)) is None
+    for junk in ({"interval_weeks": "x"}, {"item_id": "soup"}, {"end_date": "someday"}, {"start_date": ""}):
+        r = pages.client.post("/care-plans/new", data=form(s) | junk | {"csrf_token": token})
+        assert r.status_code == 422, junk
 
 
 def test_skipping_and_ending_from_the_page(setting, pages, api):

@@ -14,7 +14,7 @@ from ..catalog.models import Item
 from ..elders.models import Elder
 from ..elders.scope import visible_condition as elder_visible
 from ..elders.scope import visible_elder
-from ..errors import ServiceError
+from ..errors import ServiceError, invalid
 from ..extensions import db
 from ..orders.matching import LOCAL
 from ..web.forms import flash_outcome, submit
@@ -92,25 +92,36 @@ def create():
         abort(404)
 
     def make():
-        try:
-            start = date.fromisoformat(form.get("start_date", ""))
-        except ValueError:
-            from ..errors import invalid
-            raise invalid("start_date", _l("Choose the first day.")) from None
-        end = date.fromisoformat(form["end_date"]) if form.get("end_date") else None
+        start = _date_field(form, "start_date", _l("Choose the first day."))
+        end = _date_field(form, "end_date", _l("Choose the last day, or leave it empty.")) if form.get("end_date") \
+            else None
         rule = {"freq": form.get("freq", ""), "time": form.get("time", ""),
                 "weekdays": [int(d) for d in form.getlist("weekdays") if d.isdigit()],
-                "interval_weeks": int(form.get("interval_weeks") or 1)}
-        return services.create_plan(current_user, elder_id=elder.id, item_id=int(form.get("item_id") or 0),
+                "interval_weeks": _number(form.get("interval_weeks") or "1", "rule.interval_weeks")}
+        provider_id = _number(form["provider_id"], "provider_id") if form.get("provider_id") else None
+        return services.create_plan(current_user, elder_id=elder.id, item_id=_number(form.get("item_id"), "item_id"),
                                     rule=rule, start_date=start, end_date=end, pay_with=form.get("pay_with", "self"),
-                                    provider_id=int(form["provider_id"]) if form.get("provider_id") else None,
-                                    note=form.get("note") or None, today=_today())
+                                    provider_id=provider_id, note=form.get("note") or None, today=_today())
 
     plan, errors = submit(make)
     if plan is None:
         return _page(elder, form=form, errors=errors, status=422)
     flash(_("The plan is made. Each visit is booked two days ahead."), "success")
     return redirect(url_for(".plans", elder_id=elder.id))
+
+
+def _date_field(form, name: str, message) -> date:
+    try:
+        return date.fromisoformat(form.get(name, ""))
+    except ValueError:
+        raise invalid(name, message) from None
+
+
+def _number(value, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise invalid(name, _l("Choose one from the list.")) from None
 
 
 CHANGES = {
