@@ -2,7 +2,7 @@
 import logging
 
 from flask import jsonify, render_template, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -113,6 +113,18 @@ def handle_service_error(error: ServiceError):
     return _page_error(error.code, str(error.message))
 
 
+def handle_out_of_range(error: Exception):
+    """A number or text too big for its column got past validation: the input's fault, so 422, not 500."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        log.exception("rollback after an out-of-range value failed")
+    message = "A number or a text in the request is too large."
+    if wants_json():
+        return _json_error(422, "Unprocessable Entity", message, {"_schema": [message]})
+    return _page_error(422, message)
+
+
 def handle_unexpected(error: Exception):
     """A bug: log it, undo the half-done change and answer 500 without details."""
     if isinstance(error, HTTPException):
@@ -129,4 +141,6 @@ def register_errorhandlers(app):
     # Registered after flask-smorest's Api, so these replace its JSON-everywhere handler.
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(OverflowError, handle_out_of_range)  # SQLite: an integer past 64 bits
+    app.register_error_handler(DataError, handle_out_of_range)  # PostgreSQL: integer out of range, too long
     app.register_error_handler(Exception, handle_unexpected)

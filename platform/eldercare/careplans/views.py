@@ -17,7 +17,7 @@ from ..elders.scope import visible_elder
 from ..errors import ServiceError, invalid
 from ..extensions import db
 from ..orders.matching import LOCAL
-from ..web.forms import flash_outcome, submit
+from ..web.forms import flash_outcome, row_id, submit
 from . import services
 from .forecast import month_forecast
 from .models import CarePlan
@@ -53,9 +53,11 @@ def plans():
             flash(_("Open the elder's record to see their care plans."), "error")
             return redirect(url_for("home.index"))
         elder_id = elders[0].id
+    if row_id(elder_id) is None:
+        abort(404)
     try:
-        elder = visible_elder(int(elder_id), current_user)
-    except (ServiceError, ValueError):
+        elder = visible_elder(row_id(elder_id), current_user)
+    except ServiceError:
         abort(404)
     return _page(elder, form={}, errors={})
 
@@ -86,9 +88,11 @@ def create():
     if current_user.role not in services.PLAN_ROLES:
         abort(403)
     form = request.form
+    if row_id(form.get("elder_id")) is None:
+        abort(404)
     try:
-        elder = visible_elder(int(form.get("elder_id", "")), current_user)
-    except (ServiceError, ValueError):
+        elder = visible_elder(row_id(form.get("elder_id")), current_user)
+    except ServiceError:
         abort(404)
 
     def make():
@@ -118,10 +122,9 @@ def _date_field(form, name: str, message) -> date:
 
 
 def _number(value, name: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise invalid(name, _l("Choose one from the list.")) from None
+    if row_id(value) is None:
+        raise invalid(name, _l("Choose one from the list."))
+    return row_id(value)
 
 
 CHANGES = {

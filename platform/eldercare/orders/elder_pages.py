@@ -16,7 +16,7 @@ from ..elders.scope import visible_elder
 from ..errors import ServiceError
 from ..extensions import db
 from ..vouchers import account
-from ..web.forms import flash_outcome, submit
+from ..web.forms import flash_outcome, row_id, submit
 from . import booking, lifecycle
 from .matching import LOCAL
 from .models import OPEN_STATUSES, WorkOrder
@@ -30,9 +30,11 @@ WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l
 
 
 def _elder_or_404(elder_id) -> Elder:
+    if row_id(elder_id) is None:
+        abort(404)
     try:
-        return visible_elder(int(elder_id), current_user)
-    except (ServiceError, TypeError, ValueError):
+        return visible_elder(row_id(elder_id), current_user)
+    except ServiceError:
         abort(404)
 
 
@@ -81,10 +83,7 @@ def choose_time():
 
 
 def _item_or_404(item_id) -> Item:
-    try:
-        item = db.session.get(Item, int(item_id))
-    except (TypeError, ValueError):
-        item = None
+    item = db.session.get(Item, row_id(item_id)) if row_id(item_id) else None
     if item is None or not item.active:
         abort(404)
     return item
@@ -103,10 +102,9 @@ def _start(chosen: dict) -> tuple[datetime | None, dict]:
 
 
 def _quantity(chosen: dict) -> int:
-    try:
-        return int(chosen["quantity"] or 1)
-    except ValueError:
-        return 0  # the service refuses it, naming the field
+    if not chosen["quantity"]:
+        return 1
+    return row_id(chosen["quantity"]) or 0  # 0: the service refuses it, naming the field
 
 
 @bp.route("/book/confirm", methods=["GET", "POST"])

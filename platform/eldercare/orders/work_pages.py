@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from ..errors import ServiceError
 from ..extensions import db
 from ..providers.models import Caregiver
-from ..web.forms import flash_outcome, submit
+from ..web.forms import flash_outcome, row_id, submit
 from . import dispatch, lifecycle
 from .matching import LOCAL, Need, rank
 from .models import OrderOffer, WorkOrder
@@ -56,9 +56,8 @@ def provider_queue():
 @login_required
 def accept(order_id):
     _provider_admin()
-    try:
-        caregiver_id = int(request.form.get("caregiver_id", ""))
-    except ValueError:
+    caregiver_id = row_id(request.form.get("caregiver_id"))
+    if caregiver_id is None:
         flash(_("Choose the caregiver who will go."), "error")
         return redirect(url_for(".provider_queue"))
     _result, errors = submit(lambda: dispatch.accept(current_user, order_id, caregiver_id))

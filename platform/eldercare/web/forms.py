@@ -26,6 +26,18 @@ def submit(action: Callable, *, general_field: str = "form"):
     return None, {field: [_(str(m)) for m in messages] for field, messages in errors.items()}
 
 
+MAX_ID = 2**31 - 1
+
+
+def row_id(value) -> int | None:
+    """A form or query value as a row id, or None when it cannot be one (not a number, or out of range)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
 def flash_outcome(errors: dict, success) -> None:
     """After a one-button form that returns to its list: the refusal's messages, or the success message."""
     if errors:
