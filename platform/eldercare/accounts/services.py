@@ -130,7 +130,8 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
 
 def user_for_token(token: str) -> User | None:
     """The active user a live token belongs to, or None."""
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
-        return None
-    return row.user if row.user.active else None
+    # One query for both (every API request comes through here).
+    return db.session.scalar(
+        select(User).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None),
+               ApiToken.expires_at > utcnow(), User.active.is_(True)))

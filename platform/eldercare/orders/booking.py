@@ -62,7 +62,8 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
                       note=note, preferred_provider_id=preferred_provider_id,
                       booked_by_id=getattr(actor, "id", None), status="pending", created_at=now,
                       care_plan_id=getattr(plan, "id", None),
-                      plan_date=scheduled_start.astimezone(LOCAL).date() if plan is not None else None)
+                      plan_date=scheduled_start.astimezone(LOCAL).date() if plan is not None else None,
+                      offers=[], history=[])  # new and empty: nothing to load from the database
     db.session.add(order)
     db.session.flush()
     holds.hold(order, voucher, actor=actor)  # 409 when the balance is short; the whole booking rolls back

@@ -59,7 +59,8 @@ def _offer_next(order: WorkOrder, need: Need, *, now: datetime, actor=None, firs
         set_status(order, "escalated", actor=actor, reason=N_("No provider could take the order."),
                    providers_asked=len(asked))
         return
-    minutes = accept_minutes(order.item.category.code)
+    with db.session.no_autoflush:  # the ranking and the status go to the database in one UPDATE
+        minutes = accept_minutes(order.item.category.code)
     offer = OrderOffer(order=order, provider_id=first.provider_id, rank=len(order.offers), offered_at=now,
                        expires_at=now + timedelta(minutes=minutes))
     db.session.add(offer)
