@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ..audit.services import record
 from ..catalog.models import Item
+from ..elders.models import Elder
 from ..elders.scope import visible_condition as elder_visible
 from ..elders.scope import visible_elder
 from ..errors import Conflict, Forbidden, NotFound, invalid
@@ -85,22 +86,19 @@ def _rule(rule: dict) -> tuple[str, list[int], int, time]:
 
 
 def visible_plan(plan_id: int, actor) -> CarePlan:
-    """The plan, if the actor may see its elder (a provider sees the plans it keeps); else 404."""
+    """The plan, if the actor may see its elder (a provider: the plans it keeps); else 404, as if none."""
     plan = db.session.get(CarePlan, plan_id)
-    if plan is None:
-        raise NotFound(_l("No such care plan."))
-    if actor.role == "provider_admin" and plan.provider_id is not None and plan.provider_id == actor.provider_id:
-        return plan
-    if actor.role not in PLAN_ROLES or db.session.scalar(
-            select(CarePlan.id).where(CarePlan.id == plan_id, CarePlan.elder_id.in_(
-                select(elder_visible_ids(actor))))) is None:
-        raise NotFound(_l("No such care plan."))
-    return plan
+    if plan is not None:
+        if actor.role == "provider_admin" and plan.provider_id and plan.provider_id == actor.provider_id:
+            return plan
+        if actor.role in PLAN_ROLES and db.session.scalar(
+                select(Elder.id).where(Elder.id == plan.elder_id, elder_visible(actor))) is not None:
+            return plan
+    raise NotFound(_l("No such care plan."))
 
 
 def elder_visible_ids(actor):
-    from ..elders.models import Elder
-
+    """The ids of the elders `actor` may see, as a subquery."""
     return select(Elder.id).where(elder_visible(actor)).scalar_subquery()
 
 
