@@ -213,3 +213,18 @@ def test_another_caregiver_cannot_record_the_visit(flow, pages):
                           data={"csrf_token": pages.token("/caregiver/today"), "lat": "32.49", "lng": "119.93"})
     assert r.status_code == 404
     assert db.session.get(WorkOrder, f["order"]["id"]).status == "accepted"
+
+
+def test_the_order_page_leads_back_and_shows_the_ranking_to_officers_only(flow, pages):
+    f = flow
+    oid = f["order"]["id"]
+    pages.login(f["family"].username)
+    page = text(pages.client.get(f"/orders/{oid}"))
+    assert 'href="/my/orders"' in page and "状态变更记录" in page and "预约时的服务商排序" not in page
+    pages.logout()
+    pages.login(f["provider"].admin.username)
+    page = text(pages.client.get(f"/orders/{oid}"))
+    assert 'href="/provider/orders"' in page and "预约时的服务商排序" not in page
+    pages.logout()
+    pages.login(f["city"].operator.username)
+    assert "预约时的服务商排序" in text(pages.client.get(f"/orders/{oid}"))
