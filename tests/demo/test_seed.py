@@ -206,3 +206,15 @@ def test_every_district_has_a_voucher_policy_and_the_month_is_issued(seeded, db)
     for elder in db.session.scalars(select(Elder)):
         assert (elder.id in issued) == explain(elder, period).eligible
     assert issued and ledger.check().ok
+
+
+def test_the_demo_couple_has_regular_care_kept_by_the_demo_provider_and_caregiver(seeded, db):
+    from eldercare.careplans.models import CarePlan
+    from eldercare.providers.models import Caregiver
+
+    plans = db.session.scalars(select(CarePlan).order_by(CarePlan.id)).all()
+    carer = db.session.scalar(select(Caregiver).join(User, User.id == Caregiver.user_id)
+                              .where(User.username == "caregiver"))
+    assert [(p.freq, p.family_care_bed) for p in plans] == [("daily", True), ("weekly", False)]
+    assert {(p.provider_id, p.caregiver_id) for p in plans} == {(carer.provider_id, carer.id)}
+    assert all(p.item.category in carer.categories for p in plans)

@@ -86,6 +86,7 @@ def seed_demo(elders: int = DEFAULT_ELDERS, progress: Callable[[int], None] | No
     elder_ids = _seed_elders(random.Random(f"{SEED}-elders"), regions, operators, elders, progress)
     _seed_elder_logins(elder_ids, password_hash, result)
     _seed_vouchers(regions, categories)
+    _seed_care_plans(elder_ids)
     result.counts.update(
         districts=sum(r["level"] == "district" for r in regions), streets=sum(r["level"] == "street" for r in regions),
         communities=sum(r["level"] == "community" for r in regions), categories=len(categories),
@@ -384,6 +385,43 @@ def _seed_vouchers(regions: list[dict], categories: dict[str, int]) -> None:
                        for c, h, f, p in VOUCHER_TIERS]))
     db.session.flush()
     issue_period(f"{people.REFERENCE_DATE:%Y-%m}")  # commits
+
+
+def _seed_care_plans(elder_ids: list[int]) -> None:
+    """Regular care for the demo couple, kept by the demo provider and caregiver: a family care bed's daily
+    visit for the elder (set up by the bureau) and the spouse's cleaning twice a week (set up by the family).
+    The scheduler books their visits two days ahead."""
+    from ..careplans.models import CarePlan
+    from ..vouchers.eligibility import explain
+
+    caregiver = db.session.scalar(select(Caregiver).join(User, User.id == Caregiver.user_id)
+                                  .where(User.username == "caregiver"))
+    served = sorted(c.id for c in caregiver.categories)
+    items = db.session.scalars(select(Item).where(Item.category_id.in_(served), Item.active.is_(True))
+                               .order_by(Item.category_id, Item.price_fen, Item.id)).all()
+    if not items:
+        return
+    users = dict(db.session.execute(select(User.username, User.id).where(User.username.in_(("bureau", "family"))))
+                 .all())
+    first, second = db.session.scalars(select(Elder).where(Elder.id.in_(elder_ids[:2])).order_by(Elder.id))
+    period = f"{people.REFERENCE_DATE:%Y-%m}"
+    eligibility = explain(first, period)
+    daily = items[0]
+    pays = "voucher" if eligibility.eligible and daily.category_id in {c.id for c in eligibility.policy.categories} \
+        else "self"
+    weekly = items[-1]
+    # Within her working hours, so the scheduler can give her the visits.
+    starts = sorted(a.start_time for a in caregiver.availability) or [time(9, 0)]
+    daily_at, weekly_at = starts[0], time(min(starts[0].hour + 1, 23), 0)
+    common = dict(provider_id=caregiver.provider_id, caregiver_id=caregiver.id, start_date=people.REFERENCE_DATE,
+                  status="active", interval_weeks=1, quantity=1)
+    db.session.add_all([
+        CarePlan(elder_id=first.id, item_id=daily.id, freq="daily", weekdays=[], time_of_day=daily_at,
+                 pay_with=pays, family_care_bed=True, created_by_id=users["bureau"], **common),
+        CarePlan(elder_id=second.id, item_id=weekly.id, freq="weekly", weekdays=[1, 4], time_of_day=weekly_at,
+                 pay_with="self", family_care_bed=False, created_by_id=users["family"], **common),
+    ])
+    db.session.flush()
 
 
 def _seed_elder_logins(elder_ids: list[int], password_hash: str, result: SeedResult) -> None:
