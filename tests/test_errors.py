@@ -56,3 +56,16 @@ def test_openapi_document_lists_the_endpoints(client):
     for path in ("/api/v1/auth/tokens", "/api/v1/auth/signup", "/api/v1/me", "/api/v1/users",
                  "/api/v1/regions", "/api/v1/catalog/categories", "/api/v1/catalog/items"):
         assert path in spec["paths"]
+
+
+def test_an_id_too_large_for_the_database_is_a_422_naming_the_field(api, db):
+    from .factories import UserFactory
+
+    admin = UserFactory(role="admin")
+    huge = 2**63
+    r = api.as_(admin).post("/api/v1/orders", json={"elder_id": huge, "item_id": 1,
+                                                     "scheduled_start": "2026-12-01T09:00:00+08:00"})
+    assert r.status_code == 422 and "elder_id" in r.json["errors"]
+    r = api.as_(admin).get(f"/api/v1/orders?elder_id={huge}")
+    assert r.status_code == 422 and "elder_id" in r.json["errors"]
+    assert api.as_(admin).get(f"/api/v1/orders/{huge}").status_code in (404, 422)

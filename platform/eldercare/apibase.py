@@ -1,12 +1,23 @@
 """What every JSON endpoint shares: the Blueprint flavour, role checks and pagination."""
 from functools import wraps
 
+import marshmallow as ma
 from flask_login import current_user
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import abort
 from sqlalchemy import func, select
 
+from .db import MAX_ID
 from .extensions import csrf, db
+
+
+class RowId(ma.fields.Integer):
+    """A row's id in a request: a whole number from 1 to 2^31 - 1, so that a huge one is a 422 naming the
+    field rather than an error from the database."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", ma.validate.Range(1, MAX_ID))
+        super().__init__(**kwargs)
 
 
 class Blueprint(SmorestBlueprint):

@@ -3,6 +3,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, TypeDecorator, event
 
+MAX_ID = 2**31 - 1  # integer primary keys
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -1,6 +1,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from ..apibase import RowId
 from .models import ROLES, SELF_SIGNUP_ROLES
 
 
@@ -40,8 +41,8 @@ class UserCreateSchema(ma.Schema):
     role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
     display_name = ma.fields.String(load_default=None, validate=validate.Length(max=80))
     phone = ma.fields.String(load_default=None)
-    scope_region_id = ma.fields.Integer(load_default=None)
-    provider_id = ma.fields.Integer(load_default=None)
+    scope_region_id = RowId(load_default=None)
+    provider_id = RowId(load_default=None)
 
 
 class UserQuerySchema(ma.Schema):

@@ -1,6 +1,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from ..apibase import RowId
+
 
 class RuleSchema(ma.Schema):
     freq = ma.fields.String(required=True, validate=validate.OneOf(("daily", "weekly")))
@@ -10,13 +12,13 @@ class RuleSchema(ma.Schema):
 
 
 class CarePlanCreateSchema(ma.Schema):
-    elder_id = ma.fields.Integer(required=True)
-    item_id = ma.fields.Integer(required=True)
+    elder_id = RowId(required=True)
+    item_id = RowId(required=True)
     rule = ma.fields.Nested(RuleSchema, required=True)
     start_date = ma.fields.Date(required=True)
     end_date = ma.fields.Date(load_default=None)
     pay_with = ma.fields.String(load_default="self", validate=validate.OneOf(("voucher", "self")))
-    provider_id = ma.fields.Integer(load_default=None)
+    provider_id = RowId(load_default=None)
     quantity = ma.fields.Integer(load_default=1)
     note = ma.fields.String(load_default=None, validate=validate.Length(max=400))
 
@@ -74,12 +76,12 @@ class EndSchema(ma.Schema):
 
 
 class PlanQuerySchema(ma.Schema):
-    elder_id = ma.fields.Integer()
+    elder_id = RowId()
     status = ma.fields.String(validate=validate.OneOf(("active", "paused", "ended")))
 
 
 class ForecastQuerySchema(ma.Schema):
-    elder_id = ma.fields.Integer(required=True)
+    elder_id = RowId(required=True)
 
 
 class ForecastSchema(ma.Schema):

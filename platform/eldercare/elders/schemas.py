@@ -2,6 +2,7 @@ import marshmallow as ma
 from flask import g
 from marshmallow import validate
 
+from ..apibase import RowId
 from .masking import mask_id_number, mask_phone
 from .models import ASSESSMENT_REASONS, CARE_LEVELS, EVENT_KINDS, HARDSHIP, STATUSES
 
@@ -34,7 +35,7 @@ class ElderCreateSchema(ElderFieldsSchema):
     birth_date = ma.fields.Date(required=True)
     gender = ma.fields.String(required=True, validate=validate.OneOf(("M", "F")))
     address = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
-    community_id = ma.fields.Integer(required=True)
+    community_id = RowId(required=True)
     lat = ma.fields.Float(required=True)
     lng = ma.fields.Float(required=True)
     hardship = ma.fields.String(load_default="none", validate=validate.OneOf(HARDSHIP))
@@ -100,7 +101,7 @@ class RevealQuerySchema(ma.Schema):
 
 
 class FamilyLinkCreateSchema(ma.Schema):
-    user_id = ma.fields.Integer(required=True)
+    user_id = RowId(required=True)
     relation = ma.fields.String(required=True, validate=validate.Length(min=1, max=20))
 
 

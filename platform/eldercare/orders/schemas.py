@@ -1,21 +1,22 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from ..apibase import RowId
 from .models import STATUSES
 
 
 class OrderCreateSchema(ma.Schema):
-    elder_id = ma.fields.Integer(required=True)
-    item_id = ma.fields.Integer(required=True)
+    elder_id = RowId(required=True)
+    item_id = RowId(required=True)
     scheduled_start = ma.fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
     quantity = ma.fields.Integer(load_default=1)
     pay_with = ma.fields.String(load_default="self", validate=validate.OneOf(("voucher", "self")))
     note = ma.fields.String(load_default=None, validate=validate.Length(max=400))
-    preferred_provider_id = ma.fields.Integer(load_default=None)
+    preferred_provider_id = RowId(load_default=None)
 
 
 class AcceptSchema(ma.Schema):
-    caregiver_id = ma.fields.Integer(required=True)
+    caregiver_id = RowId(required=True)
 
 
 class RejectSchema(ma.Schema):
@@ -81,7 +82,7 @@ class OrderSchema(ma.Schema):
 
 class OrderQuerySchema(ma.Schema):
     status = ma.fields.String(validate=validate.OneOf(STATUSES))
-    elder_id = ma.fields.Integer()
+    elder_id = RowId()
 
 
 class VisitSchema(ma.Schema):

@@ -2,13 +2,14 @@ import marshmallow as ma
 from flask_login import current_user
 from marshmallow import validate
 
+from ..apibase import RowId
 from ..elders.masking import mask_phone
 from .caregivers import is_expired
 from .models import CERTIFICATE_KINDS, REVIEW_DECISIONS, STATUSES
 
 
 class PriceSchema(ma.Schema):
-    item_id = ma.fields.Integer(required=True)
+    item_id = RowId(required=True)
     price_fen = ma.fields.Integer(required=True, metadata={"description": "At most the item's guide price"})
 
 

@@ -1,6 +1,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from ..apibase import RowId
 from ..elders.models import CARE_LEVELS
 from .models import TIER_HARDSHIP
 
@@ -15,7 +16,7 @@ class TierSchema(ma.Schema):
 
 
 class PolicyCreateSchema(ma.Schema):
-    region_id = ma.fields.Integer(required=True, metadata={"description": "a district"})
+    region_id = RowId(required=True, metadata={"description": "a district"})
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=80))
     valid_from = ma.fields.String(required=True, validate=MONTH)
     valid_to = ma.fields.String(load_default=None, allow_none=True, validate=MONTH)

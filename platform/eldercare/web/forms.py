@@ -5,6 +5,7 @@ from flask import flash
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from ..db import MAX_ID
 from ..errors import ServiceError, flatten_errors
 from ..extensions import db
 
@@ -24,9 +25,6 @@ def submit(action: Callable, *, general_field: str = "form"):
         db.session.rollback()
         errors = error.errors or {general_field: [error.message]}
     return None, {field: [_(str(m)) for m in messages] for field, messages in errors.items()}
-
-
-MAX_ID = 2**31 - 1
 
 
 def row_id(value) -> int | None:
