@@ -1,6 +1,6 @@
 """Care plans through the API and the order-making job: each rule makes its orders, once; skips, pauses,
 hospital stays and death; continuity of provider and caregiver; the month's voucher forecast."""
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -28,7 +28,12 @@ def orders_of(plan_id) -> list[WorkOrder]:
 
 
 def make(s, days):
-    return [make_planned_orders(s["monday"] + timedelta(days=d)) for d in days]
+    """Make each day's orders with the clock at 09:00 two days before (the scheduler's 48 hours ahead)."""
+    out = []
+    for d in days:
+        day = s["monday"] + timedelta(days=d)
+        out.append(make_planned_orders(day, now=datetime.combine(day - timedelta(days=2), time(9), LOCAL)))
+    return out
 
 
 def test_a_family_plans_daily_lunch_and_each_day_gets_one_order_the_booking_way(setting):

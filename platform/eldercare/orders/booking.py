@@ -1,6 +1,6 @@
 """Booking a work order: the checks that come before anyone is asked to go. Vouchers and payment join here
 with the work-order issue; for now an order is paid by the elder at the catalogue's guide price."""
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -37,26 +37,14 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
         elder = db.session.get(Elder, elder_id)
     ensure_bookable(elder)
     item = db.session.get(Item, item_id)
-    if item is None or not item.active:
-        raise invalid("item_id", _l("No such service, or it can no longer be booked."))
-    if scheduled_start.tzinfo is None:
-        raise invalid("scheduled_start", _l("Give the time with its offset, e.g. 2026-12-01T09:00:00+08:00."))
-    if scheduled_start < now:
-        raise invalid("scheduled_start", _l("The time has passed."))
-    if scheduled_start > now + timedelta(days=MAX_DAYS_AHEAD):
-        raise invalid("scheduled_start", _l("Book at most %(days)d days ahead.", days=MAX_DAYS_AHEAD))
-    if not 1 <= quantity <= 20:
-        raise invalid("quantity", _l("Must be from 1 to 20."))
-    duplicate = db.session.scalar(select(WorkOrder.id).where(
-        WorkOrder.elder_id == elder.id, WorkOrder.item_id == item.id, WorkOrder.scheduled_start == scheduled_start,
-        WorkOrder.status != "cancelled"))
+    check_visit(item, scheduled_start, quantity, now=now)
+    duplicate = booked_already([(elder.id, item.id, scheduled_start)]).get((elder.id, item.id, scheduled_start))
     if duplicate is not None:
-        message = _l("This service is already booked for the elder at that time (order %(id)d).", id=duplicate)
-        raise Conflict(message, {"scheduled_start": [message]})
-    price = item.price_fen * quantity
+        raise already_booked(duplicate)
+    price = price_of(item, quantity)
     voucher = voucher_share(elder, item, scheduled_start, price) if pay_with == "voucher" else 0
     order = WorkOrder(elder_id=elder.id, item_id=item.id, scheduled_start=scheduled_start,
-                      scheduled_end=scheduled_start + timedelta(minutes=item.duration_minutes * quantity),
+                      scheduled_end=end_of(item, scheduled_start, quantity),
                       quantity=quantity, price_fen=price, voucher_fen=voucher, copay_fen=price - voucher,
                       pay_with=pay_with,
                       note=note, preferred_provider_id=preferred_provider_id,
@@ -75,10 +63,67 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
 def voucher_share(elder, item, scheduled_start: datetime, price_fen: int) -> int:
     """The part of the price vouchers pay: price × (100 − co-pay %) / 100, rounded down to the fen, under the
     policy of the elder's district for the month of the visit. 422 when vouchers cannot pay for this."""
-    period = scheduled_start.astimezone(LOCAL).strftime("%Y-%m")
-    eligibility = explain(elder, period)
+    return voucher_part(explain(elder, scheduled_start.astimezone(LOCAL).strftime("%Y-%m")), item, price_fen)
+
+
+def voucher_part(eligibility, item, price_fen: int) -> int:
+    """The voucher share given the elder's eligibility for the month (from `explain`): the one rule, shared by
+    a single booking and the care plans' batch. 422 when vouchers cannot pay for this."""
     if not eligibility.eligible:
         raise invalid("pay_with", " ".join(eligibility.reasons))
     if item.category_id not in {c.id for c in eligibility.policy.categories}:
         raise invalid("item_id", _l("Vouchers do not pay for this service; choose to pay yourself."))
     return price_fen * (100 - eligibility.tier.copay_percent) // 100
+
+
+# The rules of a booking, in pieces that a single booking and the care plans' batch (careplans/making.py)
+# both use, so that the two cannot drift apart.
+
+def check_visit(item, scheduled_start: datetime, quantity: int, *, now: datetime) -> None:
+    """The item can be booked, for this time (not passed, at most MAX_DAYS_AHEAD ahead) and quantity."""
+    if item is None or not item.active:
+        raise invalid("item_id", _l("No such service, or it can no longer be booked."))
+    if scheduled_start.tzinfo is None:
+        raise invalid("scheduled_start", _l("Give the time with its offset, e.g. 2026-12-01T09:00:00+08:00."))
+    if scheduled_start < now:
+        raise invalid("scheduled_start", _l("The time has passed."))
+    if scheduled_start > now + timedelta(days=MAX_DAYS_AHEAD):
+        raise invalid("scheduled_start", _l("Book at most %(days)d days ahead.", days=MAX_DAYS_AHEAD))
+    if not 1 <= quantity <= 20:
+        raise invalid("quantity", _l("Must be from 1 to 20."))
+
+
+def price_of(item, quantity: int) -> int:
+    """The price in fen: the catalogue's guide price times the quantity."""
+    return item.price_fen * quantity
+
+
+def end_of(item, scheduled_start: datetime, quantity: int) -> datetime:
+    return scheduled_start + timedelta(minutes=item.duration_minutes * quantity)
+
+
+def booked_already(visits: list[tuple[int, int, datetime]]) -> dict[tuple[int, int, datetime], int]:
+    """Of these (elder, item, start) visits, those already booked and not cancelled, with the order's id: the
+    same service for the same elder at the same time is booked once."""
+    if not visits:
+        return {}
+    wanted = {(e, i, start.astimezone(UTC)) for e, i, start in visits}
+    first = min(start for _, _, start in wanted)
+    last = max(start for _, _, start in wanted)
+    found = {}
+    elder_ids = sorted({e for e, _, _ in wanted})
+    for begin in range(0, len(elder_ids), 5_000):
+        rows = db.session.execute(select(WorkOrder.id, WorkOrder.elder_id, WorkOrder.item_id,
+                                         WorkOrder.scheduled_start).where(
+            WorkOrder.elder_id.in_(elder_ids[begin:begin + 5_000]), WorkOrder.scheduled_start.between(first, last),
+            WorkOrder.status != "cancelled"))
+        for order_id, elder_id, item_id, start in rows:
+            if (elder_id, item_id, start) in wanted:
+                found[(elder_id, item_id, start)] = order_id
+    return {(e, i, start): found[(e, i, start.astimezone(UTC))] for e, i, start in visits
+            if (e, i, start.astimezone(UTC)) in found}
+
+
+def already_booked(order_id: int) -> Conflict:
+    message = _l("This service is already booked for the elder at that time (order %(id)d).", id=order_id)
+    return Conflict(message, {"scheduled_start": [message]})
