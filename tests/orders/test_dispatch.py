@@ -158,6 +158,48 @@ def test_two_accepts_at_once_exactly_one_wins(api, city, is_postgres):
     assert [h.to_status for h in won.history].count("accepted") == 1
 
 
+@pytest.mark.postgres
+def test_two_bookings_of_one_slot_at_once_make_one_order(api, city, is_postgres, monkeypatch):
+    """Both requests pass the duplicate check before either commits (the barrier sees to it); the unique index
+    lets one order in and the other gets the 409 a duplicate gets, with nothing held for it."""
+    if not is_postgres:
+        pytest.skip("real concurrent connections need PostgreSQL")
+    from eldercare.orders import booking
+    from eldercare.vouchers import ledger
+
+    city.provider("一", caregivers=2)
+    checked = threading.Barrier(2)
+    check = booking.booked_already
+
+    def check_then_wait(visits):
+        found = check(visits)
+        checked.wait(timeout=10)
+        return found
+
+    monkeypatch.setattr(booking, "booked_already", check_then_wait)
+    body = {"elder_id": city.elder.id, "item_id": city.lunch.id, "scheduled_start": next_monday().isoformat()}
+    results = []
+
+    def post(client):
+        r = client.post("/api/v1/orders", json=body)
+        results.append((r.status_code, r.json))
+
+    threads = [threading.Thread(target=post, args=(api.as_(city.operator),)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(code for code, _ in results) == [201, 409], results
+    refused = next(body for code, body in results if code == 409)
+    assert "scheduled_start" in refused["errors"]
+    db.session.expire_all()
+    live = db.session.scalars(select(WorkOrder).where(WorkOrder.elder_id == city.elder.id,
+                                                      WorkOrder.status != "cancelled")).all()
+    assert len(live) == 1
+    check = ledger.check()
+    assert check.ok, check
+
+
 def _parse(value):
     from datetime import datetime
 
@@ -200,6 +242,16 @@ def test_the_same_service_twice_in_one_slot_is_refused(api, city):
     again = api.as_(city.operator).post("/api/v1/orders", json={
         "elder_id": city.elder.id, "item_id": city.lunch.id, "scheduled_start": first["scheduled_start"]})
     assert again.status_code == 409 and "scheduled_start" in again.json["errors"]
+
+
+def test_the_booking_answer_is_the_order_as_stored(api, city):
+    """The answer is served from what the booking wrote, without reading it back: it must be exactly what a
+    later read gives (times in UTC, offers and history included)."""
+    city.provider("一", caregivers=2)
+    answer = book(api, city, note="少盐")
+    assert answer["scheduled_start"].endswith("+00:00")
+    stored = api.as_(city.operator).get(f"/api/v1/orders/{answer['id']}")
+    assert stored.status_code == 200 and stored.json == answer
 
 
 def test_bookings_more_than_30_days_ahead_are_refused(api, city):

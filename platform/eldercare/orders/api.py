@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..apibase import Blueprint, login_required, paginate_query, roles_required
-from ..extensions import db
+from ..extensions import commit_as_written, db
 from . import booking, dispatch, lifecycle
 from .models import WorkOrder
 from .schemas import (
@@ -30,7 +30,7 @@ blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Work orde
 def create_order(data):
     """Book a service; the order is offered to the best provider at once (or escalated if none can come)."""
     order = booking.book(current_user, **data)
-    db.session.commit()
+    commit_as_written()
     return order
 
 

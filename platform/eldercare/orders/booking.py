@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..catalog.models import Item
 from ..db import utcnow
@@ -36,8 +38,9 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
     else:
         elder = db.session.get(Elder, elder_id)
     ensure_bookable(elder)
-    item = db.session.get(Item, item_id)
+    item = db.session.get(Item, item_id, options=[joinedload(Item.category)])  # dispatch reads its code
     check_visit(item, scheduled_start, quantity, now=now)
+    scheduled_start = scheduled_start.astimezone(UTC)  # as stored, and as every answer gives it
     duplicate = booked_already([(elder.id, item.id, scheduled_start)]).get((elder.id, item.id, scheduled_start))
     if duplicate is not None:
         raise already_booked(duplicate)
@@ -53,7 +56,12 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
                       plan_date=scheduled_start.astimezone(LOCAL).date() if plan is not None else None,
                       offers=[], history=[])  # new and empty: nothing to load from the database
     db.session.add(order)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # the same slot booked by a request that committed a moment ago
+        if not _double_booking(error):
+            raise
+        raise already_booked(None) from error
     holds.hold(order, voucher, actor=actor)  # 409 when the balance is short; the whole booking rolls back
     set_status(order, "pending", actor=actor, reason=N_("Booked."))
     dispatch(order, now=now, actor=actor)
@@ -124,6 +132,17 @@ def booked_already(visits: list[tuple[int, int, datetime]]) -> dict[tuple[int, i
             if (e, i, start.astimezone(UTC)) in found}
 
 
-def already_booked(order_id: int) -> Conflict:
-    message = _l("This service is already booked for the elder at that time (order %(id)d).", id=order_id)
+def _double_booking(error: IntegrityError) -> bool:
+    """The unique index on a live order's (elder, item, start): PostgreSQL names it, SQLite its columns."""
+    text = str(error.orig)
+    return "uq_work_orders_elder_item_start" in text or \
+        "work_orders.elder_id, work_orders.item_id, work_orders.scheduled_start" in text
+
+
+def already_booked(order_id: int | None) -> Conflict:
+    """409 naming the order that holds the slot (None: one that committed while this booking was being made)."""
+    if order_id is None:
+        message = _l("This service is already booked for the elder at that time.")
+    else:
+        message = _l("This service is already booked for the elder at that time (order %(id)d).", id=order_id)
     return Conflict(message, {"scheduled_start": [message]})

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, utcnow
@@ -11,6 +11,7 @@ STATUSES = ("pending", "dispatched", "accepted", "in_service", "completed", "con
             "cancelled", "disputed")
 OPEN_STATUSES = ("pending", "dispatched", "accepted", "escalated")  # cancellable, not yet in service
 OFFER_STATUSES = ("open", "accepted", "rejected", "expired", "withdrawn")
+LIVE = "status <> 'cancelled'"  # an order that holds its slot
 
 
 class WorkOrder(db.Model):
@@ -26,6 +27,10 @@ class WorkOrder(db.Model):
         Index("ix_work_orders_provider_start", "provider_id", "scheduled_start"),
         # A care plan makes at most one order a day, however often (or by however many schedulers) it runs.
         UniqueConstraint("care_plan_id", "plan_date", name="uq_work_orders_plan_date"),
+        # The same service for the same elder at the same time is booked once, also when two bookings race
+        # (booking checks first to name the other order; this decides the race).
+        Index("uq_work_orders_elder_item_start", "elder_id", "item_id", "scheduled_start", unique=True,
+              postgresql_where=text(LIVE), sqlite_where=text(LIVE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
