@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import socket
 import subprocess
 import sys
@@ -103,13 +104,52 @@ def serve(uri: str, port: int, workers: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def load(port: int, path: str, concurrency: int, duration: float, **extra) -> dict:
+def _ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command name) of every process."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            out.append((int(entry.name), int(stat.rsplit(")", 1)[1].split()[1]), name))
+    return out
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU used so far by the server (gunicorn and its workers) and by PostgreSQL (every postgres process)."""
+    processes = _processes()
+    server = [pid for pid, parent, _ in processes if pid == server_pid or parent == server_pid]
+    postgres = [pid for pid, _, name in processes if name == "postgres"]
+    hz = os.sysconf("SC_CLK_TCK")
+    return dict(server=sum(map(_ticks, server)) / hz, postgres=sum(map(_ticks, postgres)) / hz)
+
+
+def load(server: subprocess.Popen, port: int, path: str, concurrency: int, duration: float, **extra) -> dict:
+    """One step of load; adds the CPU milliseconds per request spent in the server, in PostgreSQL and in the
+    load generator, which on a shared machine is where the rate goes."""
     args = [sys.executable, "-m", "bench.loadgen", "--port", str(port), "--path", path,
             "--concurrency", str(concurrency), "--duration", str(duration)]
     for name, value in extra.items():
         args += [f"--{name.replace('_', '-')}", str(value)]
+    before, children = cpu_seconds(server.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True, timeout=duration + 120)
-    return json.loads(out.stdout)
+    after, done = cpu_seconds(server.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = json.loads(out.stdout)
+    n = max(result["requests"], 1)
+    result["cpu_ms"] = {k: (after[k] - before[k]) * 1000 / n for k in after} | dict(
+        loadgen=(done.ru_utime + done.ru_stime - children.ru_utime - children.ru_stime) * 1000 / n)
+    return result
 
 
 def saturation(results: list[tuple[int, dict]]) -> tuple[int, dict]:
@@ -136,9 +176,9 @@ def main() -> None:
         try:
             health, booking, used = [], [], 0
             for c in STEPS:
-                health.append((c, load(port, "/api/v1/health", c, args.duration)))
+                health.append((c, load(server, port, "/api/v1/health", c, args.duration)))
             for c in STEPS:
-                r = load(port, "/api/v1/orders", c, args.duration, method="POST", token=token, bodies=bodies,
+                r = load(server, port, "/api/v1/orders", c, args.duration, method="POST", token=token, bodies=bodies,
                          skip=used, max_requests=args.max_orders)
                 used += r["used"]
                 booking.append((c, r))
@@ -164,6 +204,11 @@ def main() -> None:
     print(f"saturation: health {h['rate']:.0f}/s at {hc} (p50 {h['p50']:.1f} ms, p99 {h['p99']:.1f} ms); "
           f"booking {b['rate']:.0f} orders/s at {bc} (p50 {b['p50']:.1f} ms, p99 {b['p99']:.1f} ms); "
           f"ratio {h['rate'] / b['rate']:.1f}x the rate, {b['p50'] / h['p50']:.1f}x the median latency")
+    for name, r in (("health", h), ("booking", b)):
+        cpu = r["cpu_ms"]
+        print(f"CPU per request at saturation, {name}: server {cpu['server']:.1f} ms, PostgreSQL "
+              f"{cpu['postgres']:.1f} ms, load generator {cpu['loadgen']:.1f} ms "
+              f"(2 cores give {2000 / r['rate']:.1f} ms per request at that rate)")
     print(f"orders created {created:,} = answers 201 {created_ok:,}: {created == created_ok}; "
           f"ledger balances: {check.ok}")
     print(f"target >= 300 orders/s with p99 < 100 ms: {'met' if b['rate'] >= 300 and b['p99'] < 100 else 'NOT met'}")
