@@ -84,7 +84,7 @@ def add_city(rng: random.Random, k: int, categories: dict[str, int], item_id: in
         certificates += [dict(caregiver_id=cid, kind=kind, level=None, expires_on=date(2030, 1, 1))
                          for kind in ("health", "elderly_care", "nurse")]
         for n in range(ORDERS_PER_CAREGIVER):
-            start = datetime.combine(day, clock(8 + 3 * n), LOCAL)
+            start = datetime.combine(day, clock(8 + 3 * n), LOCAL) + timedelta(microseconds=cid)  # one per slot
             orders.append(dict(elder_id=elder_id, item_id=item_id, status="accepted", scheduled_start=start,
                                scheduled_end=start + timedelta(hours=1), provider_id=pid, caregiver_id=cid,
                                price_fen=1500, voucher_fen=0, copay_fen=1500, quantity=1, pay_with="self",
@@ -137,7 +137,7 @@ def main() -> None:
             day = visit_day()
             for cid, pid in db.session.execute(select(Caregiver.id, Caregiver.provider_id)):
                 for n in range(ORDERS_PER_CAREGIVER):
-                    start = datetime.combine(day, clock(8 + 3 * n), LOCAL)
+                    start = datetime.combine(day, clock(8 + 3 * n), LOCAL) + timedelta(microseconds=cid)  # one per slot
                     demo_orders.append(dict(elder_id=demo_elders[0].id, item_id=items[0].id, status="accepted",
                                             scheduled_start=start, scheduled_end=start + timedelta(hours=1),
                                             provider_id=pid, caregiver_id=cid, price_fen=1500, voucher_fen=0,

@@ -125,11 +125,12 @@ def main() -> None:
             at = datetime.combine(day + timedelta(days=1), clock(9), LOCAL)
             start = time.perf_counter()
             for begin in range(0, report.made, 5000):
-                db.session.execute(insert(WorkOrder), [
-                    dict(elder_id=p["elder_id"], item_id=p["item_id"], status="pending", scheduled_start=at,
-                         scheduled_end=at + timedelta(hours=1), quantity=1, price_fen=1500, voucher_fen=0,
-                         copay_fen=1500, pay_with="self", note="bench", ranking=[])
-                    for p in plans[begin:min(begin + 5000, report.made)]])
+                db.session.execute(insert(WorkOrder), [  # each at its own second: one live order per slot
+                    dict(elder_id=p["elder_id"], item_id=p["item_id"], status="pending",
+                         scheduled_start=at + timedelta(seconds=begin + k), scheduled_end=at + timedelta(hours=1),
+                         quantity=1, price_fen=1500, voucher_fen=0, copay_fen=1500, pay_with="self", note="bench",
+                         ranking=[])
+                    for k, p in enumerate(plans[begin:min(begin + 5000, report.made)])])
                 db.session.commit()
             plain = time.perf_counter() - start
             dialect = db.engine.dialect.name

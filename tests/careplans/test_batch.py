@@ -220,6 +220,20 @@ def test_a_provider_no_longer_approved_leaves_the_plan_to_normal_matching(settin
     assert len(order.ranking) >= 1 and order.ranking[0]["provider_id"] == other.id
 
 
+def test_a_provider_that_no_longer_reaches_the_home_leaves_the_plan_to_normal_matching(setting):
+    s = setting
+    plan = kept_plan(s)
+    other = s["city"].provider("二")
+    s["provider"].service_areas = []  # it gave up the street, and the home lies beyond its radius
+    s["provider"].service_radius_m = 100
+    db.session.commit()
+    report = make_on(s, 0)
+    assert (report.made, report.batched) == (1, 0)
+    order = orders_of(plan["id"])[0]
+    assert (order.status, order.provider_id) == ("dispatched", other.id)
+    assert s["provider"].id not in [c["provider_id"] for c in order.ranking]
+
+
 def test_the_batch_run_again_makes_nothing_twice(setting):
     s = setting
     plans = [kept_plan(s, rule={"freq": "daily", "time": f"{9 + i:02d}:00"}) for i in range(3)]

@@ -17,13 +17,17 @@ from types import SimpleNamespace
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from ..catalog.models import Item
 from ..db import utcnow
+from ..elders.models import Elder
 from ..errors import ServiceError
 from ..extensions import db
+from ..geo import distance_km
 from ..orders import booking, dispatch
-from ..orders.matching import LOCAL
+from ..orders.matching import LOCAL, reaches
 from ..orders.models import WorkOrder
-from ..providers.models import Provider, provider_categories
+from ..providers.models import Provider, provider_areas, provider_categories
+from ..regions.models import Region
 from .models import CarePlan, CarePlanPause, CarePlanSkip, CarePlanTime
 from .rules import happens_on, time_on
 
@@ -123,22 +127,34 @@ def due_on(day: date) -> list[Due]:
 
 
 def _split(due: list[Due]) -> tuple[list[Due], list[Due]]:
-    """Plans whose provider still serves them (approved, offering the item's category) go in batches; the
-    rest through normal matching one by one."""
+    """Plans whose provider still serves them (approved, offering the item's category, reaching the home as
+    matching means it) go in batches; the rest through normal matching one by one."""
     provider_ids = {d.provider_id for d in due if d.provider_id}
     if not provider_ids:
         return [], list(due)
-    from ..catalog.models import Item
-
-    approved = set(db.session.scalars(select(Provider.id).where(Provider.id.in_(provider_ids),
-                                                                Provider.status == "approved")))
+    providers = {p.id: p for p in db.session.execute(
+        select(Provider.id, Provider.base_lat, Provider.base_lng, Provider.service_radius_m)
+        .where(Provider.id.in_(provider_ids), Provider.status == "approved"))}
     offers = set(db.session.execute(select(provider_categories.c.provider_id, provider_categories.c.category_id)
-                                    .where(provider_categories.c.provider_id.in_(approved))).all())
+                                    .where(provider_categories.c.provider_id.in_(providers))).all())
+    areas = set(db.session.execute(select(provider_areas.c.provider_id, provider_areas.c.region_id)
+                                   .where(provider_areas.c.provider_id.in_(providers))).all())
     category = dict(db.session.execute(select(Item.id, Item.category_id)
                                        .where(Item.id.in_({d.item_id for d in due}))).all())
+    homes = {}  # elder -> (street, lat, lng)
+    elder_ids = sorted({d.elder_id for d in due if d.provider_id in providers})
+    for begin in range(0, len(elder_ids), 5_000):
+        homes.update((e, (street, lat, lng)) for e, street, lat, lng in db.session.execute(
+            select(Elder.id, Region.parent_id, Elder.lat, Elder.lng).join(Region, Region.id == Elder.community_id)
+            .where(Elder.id.in_(elder_ids[begin:begin + 5_000]))))
     kept, rest = [], []
     for d in due:
-        serves = d.provider_id in approved and (d.provider_id, category.get(d.item_id)) in offers
+        p = providers.get(d.provider_id)
+        serves = p is not None and (p.id, category.get(d.item_id)) in offers and d.elder_id in homes
+        if serves:
+            street, lat, lng = homes[d.elder_id]
+            serves = reaches((p.id, street) in areas, distance_km(lat, lng, p.base_lat, p.base_lng),
+                             p.service_radius_m)
         (kept if serves else rest).append(d)
     return kept, rest
 

@@ -129,7 +129,7 @@ def rank(need: Need, exclude: set[int] | frozenset = frozenset(), exclude_order_
             continue
         if candidate is _UNSEEN:
             km = distance_km(need.lat, need.lng, row.base_lat, row.base_lng)
-            if not row.covers_street and km * 1000 > row.service_radius_m:
+            if not reaches(row.covers_street, km, row.service_radius_m):
                 providers[row.provider_id] = None
                 continue
             candidate = providers[row.provider_id] = Candidate(
@@ -148,6 +148,11 @@ def rank(need: Need, exclude: set[int] | frozenset = frozenset(), exclude_order_
         c.score = round(_score(c), 4)
     candidates.sort(key=lambda c: (not c.preferred, not c.in_circle, c.score, c.provider_id))
     return candidates
+
+
+def reaches(covers_street: bool, km: float, service_radius_m: int) -> bool:
+    """A provider serves a home in a street it covers, or within its radius."""
+    return covers_street or km * 1000 <= service_radius_m
 
 
 def _score(c: Candidate) -> float:
