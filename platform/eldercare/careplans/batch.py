@@ -44,11 +44,11 @@ from ..providers.models import (
 from ..regions.models import Region
 from ..vouchers import ledger
 from ..vouchers.eligibility import MIN_AGE, age_on, district_of, explain, period_start
+from ..vouchers.holds import HOLD_MEMO
 from ..vouchers.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
 KEPT = N_("The provider that keeps the care plan.")
 BOOKED = N_("Booked.")
-HOLD_MEMO = "Held for a booked service"  # as holds.hold writes it
 SHORT = N_("Not enough voucher balance.")
 
 

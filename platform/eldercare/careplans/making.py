@@ -167,7 +167,6 @@ def _make_one(plan: Due, day: date, now: datetime, report: MakeReport) -> None:
             order = booking.book(None, elder_id=plan.elder_id, item_id=plan.item_id, scheduled_start=plan.start,
                                  quantity=plan.quantity, note=plan.note, pay_with=plan.pay_with,
                                  preferred_provider_id=plan.provider_id, now=now, plan=plan)
-            order.booked_by_id = plan.created_by_id
     except IntegrityError:  # made a moment ago by another run: the unique key on (plan, day)
         db.session.rollback()
         report.already += 1

@@ -14,12 +14,13 @@ from ..elders.registry import ensure_bookable
 from ..elders.scope import visible_elder
 from ..errors import Conflict, Forbidden, invalid
 from ..extensions import db
-from ..i18n import N_
 from ..vouchers import holds
 from ..vouchers.eligibility import explain
-from .dispatch import dispatch, set_status
-from .matching import LOCAL
+from ..vouchers.ledger import is_overdraft, overdrawn
+from .dispatch import BOOKED, dispatch, set_status
+from .matching import LOCAL, Need, rank
 from .models import WorkOrder
+from .writing import write_booked
 
 BOOKING_ROLES = ("elder", "family", "operator", "admin")
 MAX_DAYS_AHEAD = 30
@@ -46,26 +47,36 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
         raise already_booked(duplicate)
     price = price_of(item, quantity)
     voucher = voucher_share(elder, item, scheduled_start, price) if pay_with == "voucher" else 0
-    order = WorkOrder(elder_id=elder.id, item_id=item.id, scheduled_start=scheduled_start,
-                      scheduled_end=end_of(item, scheduled_start, quantity),
-                      quantity=quantity, price_fen=price, voucher_fen=voucher, copay_fen=price - voucher,
-                      pay_with=pay_with,
-                      note=note, preferred_provider_id=preferred_provider_id,
-                      booked_by_id=getattr(actor, "id", None), status="pending", created_at=now,
-                      care_plan_id=getattr(plan, "id", None),
-                      plan_date=scheduled_start.astimezone(LOCAL).date() if plan is not None else None,
-                      offers=[], history=[])  # new and empty: nothing to load from the database
-    db.session.add(order)
+    values = dict(elder_id=elder.id, item_id=item.id, scheduled_start=scheduled_start,
+                  scheduled_end=end_of(item, scheduled_start, quantity), quantity=quantity, price_fen=price,
+                  voucher_fen=voucher, copay_fen=price - voucher, pay_with=pay_with, note=note,
+                  preferred_provider_id=preferred_provider_id, status="pending", created_at=now,
+                  booked_by_id=getattr(actor, "id", None) if plan is None else plan.created_by_id,
+                  care_plan_id=getattr(plan, "id", None),
+                  plan_date=scheduled_start.astimezone(LOCAL).date() if plan is not None else None)
     try:
+        if writes_in_one_statement():  # the same rows as below, in one statement
+            need = Need.build(elder, item, scheduled_start, values["scheduled_end"], preferred_provider_id)
+            return write_booked(values, elder=elder, item=item, candidates=rank(need), actor=actor, now=now)
+        order = WorkOrder(**values, offers=[], history=[])  # new and empty: nothing to load from the database
+        db.session.add(order)
         db.session.flush()
     except IntegrityError as error:  # the same slot booked by a request that committed a moment ago
-        if not _double_booking(error):
-            raise
-        raise already_booked(None) from error
+        if _double_booking(error):
+            raise already_booked(None) from error
+        if is_overdraft(error):
+            raise overdrawn() from None
+        raise
     holds.hold(order, voucher, actor=actor)  # 409 when the balance is short; the whole booking rolls back
-    set_status(order, "pending", actor=actor, reason=N_("Booked."))
+    set_status(order, "pending", actor=actor, reason=BOOKED)
     dispatch(order, now=now, actor=actor)
     return order
+
+
+def writes_in_one_statement() -> bool:
+    """PostgreSQL writes a booking in one statement of data-modifying CTEs (writing.py); SQLite, which has
+    none, through the ORM."""
+    return db.engine.dialect.name == "postgresql"
 
 
 def voucher_share(elder, item, scheduled_start: datetime, price_fen: int) -> int:

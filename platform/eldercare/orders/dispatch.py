@@ -20,6 +20,9 @@ from .matching import Need, rank
 from .models import OrderOffer, OrderStatusChange, WorkOrder
 from .signals import order_status_changed
 
+BOOKED = N_("Booked.")
+NOBODY = N_("No provider could take the order.")
+
 
 def accept_minutes(category_code: str) -> int:
     minutes = current_app.config["DISPATCH_ACCEPT_MINUTES"]
@@ -56,7 +59,7 @@ def _offer_next(order: WorkOrder, need: Need, *, now: datetime, actor=None, firs
     if first is None:
         order.provider_id = None
         order.escalated_at = now
-        set_status(order, "escalated", actor=actor, reason=N_("No provider could take the order."),
+        set_status(order, "escalated", actor=actor, reason=NOBODY,
                    providers_asked=len(asked))
         return
     with db.session.no_autoflush:  # the ranking and the status go to the database in one UPDATE

@@ -2,6 +2,8 @@
 once the elder confirms the visit. Each is one ledger movement keyed by the order, so a retry moves nothing."""
 from .ledger import account, post
 
+HOLD_MEMO = "Held for a booked service"
+
 
 def hold(order, amount_fen: int, *, actor=None):
     """Move `amount_fen` from the elder's available vouchers to held; Overdrawn (409) if there is not enough."""
@@ -10,7 +12,7 @@ def hold(order, amount_fen: int, *, actor=None):
     available = account("elder_available", order.elder_id)
     held = account("elder_held", order.elder_id)
     return post("hold", f"hold:{order.id}", [(available, -amount_fen), (held, amount_fen)],
-                elder_id=order.elder_id, order_id=order.id, actor=actor, memo="Held for a booked service")
+                elder_id=order.elder_id, order_id=order.id, actor=actor, memo=HOLD_MEMO)
 
 
 def release(order, *, actor=None):

@@ -46,6 +46,15 @@ class Overdrawn(Conflict):
     """The movement would take an account below zero."""
 
 
+def overdrawn() -> Overdrawn:
+    return Overdrawn(_l("Not enough voucher balance."), {"pay_with": [_l("Not enough voucher balance.")]})
+
+
+def is_overdraft(error: IntegrityError) -> bool:
+    """The accounts' CHECK that a balance is not negative (named on PostgreSQL, not on SQLite)."""
+    return "balance_not_negative" in str(error.orig) or "CHECK constraint failed" in str(error.orig)
+
+
 def post(kind: str, key: str, moves: list[tuple[LedgerAccount, int]], *, period: str | None = None,
          elder_id: int | None = None, order_id: int | None = None, memo: str | None = None,
          actor=None) -> LedgerTransaction | None:
@@ -73,9 +82,8 @@ def post(kind: str, key: str, moves: list[tuple[LedgerAccount, int]], *, period:
                                    .execution_options(synchronize_session=False))
             db.session.flush()
     except IntegrityError as error:
-        if "balance_not_negative" in str(error.orig) or "CHECK constraint failed" in str(error.orig):
-            raise Overdrawn(_l("Not enough voucher balance."),
-                            {"pay_with": [_l("Not enough voucher balance.")]}) from None
+        if is_overdraft(error):
+            raise overdrawn() from None
         if db.session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.key == key)) is not None:
             return None  # posted by a concurrent transaction a moment ago
         raise
