@@ -169,8 +169,7 @@ def _hold_accounts(rows: list[_Row], report) -> tuple[list[_Row], dict[tuple[str
     owners = sorted({r.plan.elder_id for r in rows if r.voucher > 0})
     if not owners:
         return rows, {}
-    for kind in ("elder_available", "elder_held"):
-        ledger.open_accounts(kind, owners)
+    ledger.open_elder_accounts(owners)  # for elders registered before both were opened at registration
     table = LedgerAccount.__table__
     ids, balance = {}, {}
     for begin in range(0, len(owners), 5_000):

@@ -305,7 +305,7 @@ def _seed_elders(rng: random.Random, regions: list[dict], operators: dict[int, i
             elders.append(elder)
             assessments.append(assessment)
         ids = _insert(Elder, elders)
-        ledger.open_accounts("elder_available", ids)  # as registration does
+        ledger.open_elder_accounts(ids)  # as registration does
         _insert(Assessment, [a | {"elder_id": eid} for a, eid in zip(assessments, ids, strict=True) if a])
         elder_ids += ids
         if progress:

@@ -1,9 +1,10 @@
 """Booking a work order: the checks that come before anyone is asked to go. Vouchers and payment join here
 with the work-order issue; for now an order is paid by the elder at the catalogue's guide price."""
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -126,6 +127,9 @@ def booked_already(visits: list[tuple[int, int, datetime]]) -> dict[tuple[int, i
     same service for the same elder at the same time is booked once."""
     if not visits:
         return {}
+    if len(visits) == 1:  # a booking's own check
+        found = db.session.scalar(_booked_once(), dict(zip(("elder_id", "item_id", "start"), visits[0], strict=True)))
+        return {} if found is None else {visits[0]: found}
     wanted = {(e, i, start.astimezone(UTC)) for e, i, start in visits}
     first = min(start for _, _, start in wanted)
     last = max(start for _, _, start in wanted)
@@ -148,6 +152,14 @@ def _double_booking(error: IntegrityError) -> bool:
     text = str(error.orig)
     return "uq_work_orders_elder_item_start" in text or \
         "work_orders.elder_id, work_orders.item_id, work_orders.scheduled_start" in text
+
+
+@cache
+def _booked_once():
+    """Built once: every booking runs it."""
+    return select(WorkOrder.id).where(WorkOrder.elder_id == bindparam("elder_id"),
+                                      WorkOrder.item_id == bindparam("item_id"),
+                                      WorkOrder.scheduled_start == bindparam("start"), WorkOrder.status != "cancelled")
 
 
 def already_booked(order_id: int | None) -> Conflict:

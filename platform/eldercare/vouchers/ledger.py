@@ -33,6 +33,15 @@ def account(kind: str, owner_id: int) -> LedgerAccount:
                                                              LedgerAccount.owner_id == owner_id))
 
 
+ELDER_ACCOUNTS = ("elder_available", "elder_held")  # what vouchers pay from; money held for booked visits
+
+
+def open_elder_accounts(elder_ids: list[int]) -> None:
+    """An elder's voucher accounts, opened at registration, so issuance and booking only move money."""
+    for kind in ELDER_ACCOUNTS:
+        open_accounts(kind, elder_ids)
+
+
 def open_accounts(kind: str, owner_ids: list[int], chunk: int = 5_000) -> None:
     """Create the owners' accounts that do not exist yet, in bulk (an elder's when registered, so that the
     monthly issuance finds them all and only moves money)."""

@@ -1,4 +1,4 @@
-"""What vouchers do when the registry changes: open a new elder's account; issue at once to an elder who has
+"""What vouchers do when the registry changes: open a new elder's accounts; issue at once to an elder who has
 just become eligible.
 (Suspension needs nothing here: eligibility requires an active elder, so no new grant is made.)"""
 from ..elders.registry import elder_registered, eligibility_may_have_changed
@@ -8,7 +8,7 @@ from .issuance import issue_now_if_eligible
 
 @elder_registered.connect
 def open_account(elder, **_):
-    ledger.open_accounts("elder_available", [elder.id])
+    ledger.open_elder_accounts([elder.id])
 
 
 @eligibility_may_have_changed.connect
