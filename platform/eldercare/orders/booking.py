@@ -1,5 +1,9 @@
-"""Booking a work order: the checks that come before anyone is asked to go. Vouchers and payment join here
-with the work-order issue; for now an order is paid by the elder at the catalogue's guide price."""
+"""Booking a work order: the checks that come before anyone is asked to go (who may book, a bookable elder,
+an active item, a time from now to 30 days ahead, no double booking), the price and the voucher share, then
+the order written with its voucher hold and offered to the best provider at once (or escalated).
+
+The rules are split into functions that the care plans' batch (careplans/batch.py) uses too, so the two
+cannot drift apart."""
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
