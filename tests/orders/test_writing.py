@@ -120,3 +120,40 @@ def test_a_short_balance_refuses_the_one_statement_booking_and_writes_nothing(ap
     assert ledger.account("elder_available", city.elder.id).balance_fen == 1000
     check = ledger.check()
     assert check.ok, check
+
+
+def test_concurrent_voucher_bookings_hold_only_what_the_balance_covers(api, voucher_city):
+    """Forty bookings of one elder at once, each holding 1,050 fen, against 11,000 fen: ten are booked and
+    held, thirty refused with 409, and the ledger balances."""
+    import threading
+
+    city, family = voucher_city
+    available = ledger.account("elder_available", city.elder.id)
+    ledger.post("hold", "test:spend", [(available, -(available.balance_fen - 11000)),
+                                       (ledger.account("elder_held", city.elder.id), available.balance_fen - 11000)],
+                elder_id=city.elder.id)
+    db.session.commit()
+    start, elder_id, item_id = next_monday(8), city.elder.id, city.lunch.id  # threads touch no session objects
+    clients = [api.as_(family) for _ in range(40)]
+    barrier, results = threading.Barrier(40), []
+
+    def book(n):
+        barrier.wait(timeout=30)
+        r = clients[n].post("/api/v1/orders", json={
+            "elder_id": elder_id, "item_id": item_id, "pay_with": "voucher",
+            "scheduled_start": (start + timedelta(minutes=15 * n)).isoformat()})
+        results.append((r.status_code, r.json))
+
+    threads = [threading.Thread(target=book, args=(n,)) for n in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    codes = sorted(code for code, _ in results)
+    assert codes == [201] * 10 + [409] * 30, results
+    assert all("pay_with" in body["errors"] for code, body in results if code == 409)
+    db.session.expire_all()
+    assert len(db.session.scalars(select(WorkOrder)).all()) == 10
+    assert ledger.account("elder_available", city.elder.id).balance_fen == 11000 - 10 * 1050
+    check = ledger.check()
+    assert check.ok, check
