@@ -29,8 +29,9 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..i18n import N_
 from ..notifications.models import Notification
+from ..notifications.services import visit_facts
 from ..orders import booking
-from ..orders.dispatch import accept_minutes
+from ..orders.dispatch import BOOKED, accept_minutes
 from ..orders.matching import BUSY_STATUSES, LOAD_STATUSES, LOCAL
 from ..orders.models import OrderOffer, OrderStatusChange, WorkOrder
 from ..providers.models import (
@@ -48,7 +49,6 @@ from ..vouchers.holds import HOLD_MEMO
 from ..vouchers.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
 KEPT = N_("The provider that keeps the care plan.")
-BOOKED = N_("Booked.")
 SHORT = N_("Not enough voucher balance.")
 
 
@@ -366,8 +366,8 @@ def _notify(rows: list[_Row], now: datetime) -> None:
                                                       .where(Caregiver.id.in_({r.caregiver_id for r in taken})))}
     out, written = [], utcnow()
     for r in rows:
-        facts = dict(order=r.order_id, item=r.item.name, elder=r.elder.name, when=r.plan.start.isoformat(),
-                     address=r.elder.address or "", provider=providers.get(r.plan.provider_id) or "")
+        facts = dict(order=r.order_id) | visit_facts(r.item, r.elder, r.plan.start,
+                                                     provider=providers.get(r.plan.provider_id) or "")
         for user_id in sorted(set(admins[r.plan.provider_id])):
             out.append(dict(user_id=user_id, kind="offered", order_id=r.order_id, facts=facts | dict(minutes=r.minutes),
                             created_at=written))

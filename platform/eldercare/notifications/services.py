@@ -53,13 +53,25 @@ def text(notification: Notification) -> str:
 
 def facts_of(order) -> dict:
     caregiver = db.session.get(Caregiver, order.caregiver_id) if order.caregiver_id else None
-    facts = dict(order=order.id, item=order.item.name, elder=order.elder.name,
-                 when=order.scheduled_start.isoformat(), address=order.elder.address or "")
-    if order.provider_id:
-        facts["provider"] = order.provider.name if order.provider else ""
+    provider = (order.provider.name if order.provider else "") if order.provider_id else None
+    return dict(order=order.id) | visit_facts(order.item, order.elder, order.scheduled_start, provider=provider,
+                                              caregiver=caregiver.name if caregiver is not None else None)
+
+
+def visit_facts(item, elder, start, *, provider: str | None = None, caregiver: str | None = None) -> dict:
+    """What a notification about a visit says, but the order's number: also for the writers that know the
+    number only once the order is in (orders/writing.py, careplans/batch.py)."""
+    facts = dict(item=item.name, elder=elder.name, when=start.isoformat(), address=elder.address or "")
+    if provider is not None:
+        facts["provider"] = provider
     if caregiver is not None:
-        facts["caregiver"] = caregiver.name
+        facts["caregiver"] = caregiver
     return facts
+
+
+def told_of_escalation(order, community_id: int) -> list[int]:
+    """Nobody took the order: the operators and officers over the elder's community, and the elder's side."""
+    return officers_over(community_id) + elder_side(order)
 
 
 def notify(user_ids, kind: str, order, **extra) -> int:
@@ -119,7 +131,7 @@ def on_status(order, *, from_status: str | None, to_status: str, detail: dict | 
     elif kind in ("checked_in", "completed"):
         notify(elder_side(order), kind, order)
     elif kind == "escalated":
-        notify(officers_over(order.elder.community_id) + elder_side(order), kind, order)
+        notify(told_of_escalation(order, order.elder.community_id), kind, order)
     elif kind == "cancelled" and from_status in ("dispatched", "accepted"):
         notify(provider_admins(order.provider_id) + caregiver_user(order.caregiver_id), kind, order)
 

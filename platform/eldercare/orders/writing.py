@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from ..audit.services import actor_id as audit_actor_id
 from ..db import utcnow
 from ..extensions import db
-from ..notifications.services import elder_side, officers_over
+from ..notifications.services import told_of_escalation, visit_facts
 from ..vouchers import ledger
 from ..vouchers.holds import HOLD_MEMO
 from ..vouchers.models import LedgerAccount
@@ -96,15 +96,13 @@ def write_booked(values: dict, *, elder, item, candidates: list, actor, now: dat
                         dict(provider_id=first.provider_id, accept_within_minutes=minutes)))
         expires_at = now + timedelta(minutes=minutes)
         kind, told = "offered", []
-        facts = dict(item=item.name, elder=elder.name, when=order.scheduled_start.isoformat(),
-                     address=elder.address or "", provider=first.name, minutes=minutes)
+        facts = visit_facts(item, elder, order.scheduled_start, provider=first.name) | dict(minutes=minutes)
     else:
         order.status, order.provider_id, order.escalated_at = "escalated", None, now
         changes.append(("pending", "escalated", NOBODY, dict(providers_asked=0)))
         expires_at = None
-        kind, told = "escalated", officers_over(elder.community_id) + elder_side(order)
-        facts = dict(item=item.name, elder=elder.name, when=order.scheduled_start.isoformat(),
-                     address=elder.address or "")
+        kind, told = "escalated", told_of_escalation(order, elder.community_id)
+        facts = visit_facts(item, elder, order.scheduled_start)
     available = held = None
     if order.voucher_fen > 0:
         available, held = _voucher_accounts(elder.id)
