@@ -17,6 +17,7 @@ from eldercare.providers.models import Availability
 from eldercare.vouchers import ledger
 
 from ..orders.conftest import LOCAL
+from ..orders.flows import leave_available
 from .test_plans import new_plan, orders_of
 
 
@@ -172,13 +173,7 @@ def test_two_plans_of_one_caregiver_at_the_same_time_do_not_both_get_her(setting
 def test_a_short_balance_refuses_the_batch_order_and_holds_nothing(setting):
     s = setting
     plan = kept_plan(s)
-    available = ledger.account("elder_available", s["city"].elder.id)
-    # Spend all but 1,000 fen with a one-off booking's hold, so the 1,050 fen share no longer fits.
-    from eldercare.vouchers.ledger import post
-    post("hold", "test:spend", [(available, -(available.balance_fen - 1000)),
-                                (ledger.account("elder_held", s["city"].elder.id), available.balance_fen - 1000)],
-         elder_id=s["city"].elder.id)
-    db.session.commit()
+    leave_available(s["city"].elder.id, 1_000)  # so the 1,050 fen share no longer fits
     report = make_on(s, 0)
     assert report.made == 0 and [p for p, _ in report.refused] == [plan["id"]]
     assert "voucher balance" in report.refused[0][1]

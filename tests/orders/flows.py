@@ -45,6 +45,14 @@ def post(f, who, action, **body):
     return f["api"].as_(who).post(f"/api/v1/orders/{f['order']['id']}/{action}", json=body)
 
 
+def leave_available(elder_id: int, fen: int) -> None:
+    """Hold all of the elder's available vouchers but `fen`, as earlier bookings would have."""
+    available, held = ledger.account("elder_available", elder_id), ledger.account("elder_held", elder_id)
+    spend = available.balance_fen - fen
+    ledger.post("hold", "test:spend", [(available, -spend), (held, spend)], elder_id=elder_id)
+    db.session.commit()
+
+
 def balances(f):
     elder = f["city"].elder.id
     return (ledger.account("elder_available", elder).balance_fen, ledger.account("elder_held", elder).balance_fen,

@@ -19,6 +19,7 @@ from eldercare.vouchers.models import LedgerAccount, LedgerEntry, LedgerTransact
 
 from ..factories import UserFactory
 from .conftest import next_monday
+from .flows import leave_available
 
 MOMENTS = {"id", "scheduled_start", "scheduled_end", "created_at", "escalated_at"}
 
@@ -105,11 +106,7 @@ def test_an_escalated_booking_writes_the_same_rows_both_ways(api, voucher_city, 
 
 def test_a_short_balance_refuses_the_one_statement_booking_and_writes_nothing(api, voucher_city):
     city, family = voucher_city
-    available = ledger.account("elder_available", city.elder.id)
-    ledger.post("hold", "test:spend", [(available, -(available.balance_fen - 1000)),
-                                       (ledger.account("elder_held", city.elder.id), available.balance_fen - 1000)],
-                elder_id=city.elder.id)
-    db.session.commit()
+    leave_available(city.elder.id, 1_000)
     r = api.as_(family).post("/api/v1/orders", json={
         "elder_id": city.elder.id, "item_id": city.lunch.id, "scheduled_start": next_monday().isoformat(),
         "pay_with": "voucher"})
@@ -128,11 +125,7 @@ def test_concurrent_voucher_bookings_hold_only_what_the_balance_covers(api, vouc
     import threading
 
     city, family = voucher_city
-    available = ledger.account("elder_available", city.elder.id)
-    ledger.post("hold", "test:spend", [(available, -(available.balance_fen - 11000)),
-                                       (ledger.account("elder_held", city.elder.id), available.balance_fen - 11000)],
-                elder_id=city.elder.id)
-    db.session.commit()
+    leave_available(city.elder.id, 11_000)
     start, elder_id, item_id = next_monday(8), city.elder.id, city.lunch.id  # threads touch no session objects
     clients = [api.as_(family) for _ in range(40)]
     barrier, results = threading.Barrier(40), []
