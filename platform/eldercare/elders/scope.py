@@ -6,7 +6,7 @@ from sqlalchemy import false, select, true
 from ..errors import NotFound
 from ..extensions import db
 from ..regions.models import Region
-from ..regions.services import descendant_ids
+from ..regions.services import below, descendant_ids
 from .models import Elder, FamilyLink
 
 OFFICER_ROLES = ("bureau", "operator")
@@ -19,7 +19,7 @@ def visible_condition(user):
     if user.role in OFFICER_ROLES:
         if user.scope_region_id is None:
             return false()
-        return Elder.community_id.in_(community_ids(user.scope_region_id))
+        return Elder.community_id.in_(below(user.scope_region_id))
     if user.role == "family":
         return Elder.id.in_(select(FamilyLink.elder_id).where(FamilyLink.user_id == user.id))
     if user.role == "elder":
@@ -36,8 +36,13 @@ def visible_elder(elder_id: int, user) -> Elder:
     """The elder, or NotFound if there is none or `user` may not see it."""
     elder = db.session.scalar(select(Elder).where(Elder.id == elder_id, visible_condition(user)))
     if elder is None:
-        raise NotFound(_l("No such elder."))
+        raise no_such_elder()
     return elder
+
+
+def no_such_elder() -> NotFound:
+    """What anyone gets for an elder that does not exist or is not theirs to see: the same answer."""
+    return NotFound(_l("No such elder."))
 
 
 def officer_covers(user, community_id: int) -> bool:

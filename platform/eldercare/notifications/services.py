@@ -6,11 +6,13 @@ whose area holds the elder's community; a cancellation to the provider and careg
 Notifications are written in the same transaction as the change, so none is sent for a change that rolled
 back."""
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, or_, select, union, update
+from sqlalchemy.orm import aliased
 
 from ..accounts.models import User
 from ..db import utcnow
@@ -70,8 +72,10 @@ def visit_facts(item, elder, start, *, provider: str | None = None, caregiver: s
 
 
 def told_of_escalation(order, community_id: int) -> list[int]:
-    """Nobody took the order: the operators and officers over the elder's community, and the elder's side."""
-    return officers_over(community_id) + elder_side(order)
+    """Nobody took the order: the operators and officers over the elder's community, and the elder's side
+    (their own login and linked family), in one query."""
+    return sorted(db.session.scalars(_escalation_audience(), {"community_id": community_id,
+                                                               "elder_id": order.elder_id}))
 
 
 def notify(user_ids, kind: str, order, **extra) -> int:
@@ -106,15 +110,20 @@ def caregiver_user(caregiver_id: int | None) -> list[int]:
     return [db.session.scalar(select(Caregiver.user_id).where(Caregiver.id == caregiver_id))]
 
 
-def officers_over(community_id: int) -> list[int]:
-    """Operators and bureau officers whose region contains the community."""
-    regions, current = [], community_id
-    while current is not None and len(regions) < 6:
-        regions.append(current)
-        current = db.session.scalar(select(Region.parent_id).where(Region.id == current))
-    return list(db.session.scalars(select(User.id).where(User.role.in_(OFFICER_ROLES),
-                                                         User.scope_region_id.in_(regions),
-                                                         User.active.is_(True))))
+@cache
+def _escalation_audience():
+    """Built once (a booking nobody can take runs it): the active operators and bureau officers scoped to the
+    community or a region above it (at most six levels), the elder's own login and the linked family."""
+    above = select(Region.id, Region.parent_id, literal(1).label("depth")).where(
+        Region.id == bindparam("community_id")).cte("above", recursive=True)
+    parent = aliased(Region)
+    above = above.union_all(select(parent.id, parent.parent_id, above.c.depth + 1).where(
+        parent.id == above.c.parent_id, above.c.depth < 6))
+    officers = select(User.id).where(or_(*(User.role == role for role in OFFICER_ROLES)),
+                                     User.scope_region_id.in_(select(above.c.id)), User.active.is_(True))
+    own = select(Elder.user_id).where(Elder.id == bindparam("elder_id"), Elder.user_id.is_not(None))
+    family = select(FamilyLink.user_id).where(FamilyLink.elder_id == bindparam("elder_id"))
+    return union(officers, own, family)
 
 
 def on_status(order, *, from_status: str | None, to_status: str, detail: dict | None = None) -> None:

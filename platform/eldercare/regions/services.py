@@ -1,5 +1,6 @@
 """Regions: the district → street → community tree that scopes officers and places elders."""
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from ..audit.services import record
 from ..errors import Conflict, invalid
@@ -37,3 +38,11 @@ def descendant_ids(region_id: int) -> set[int]:
         frontier = list(db.session.scalars(select(Region.id).where(Region.parent_id.in_(frontier))))
         ids.update(frontier)
     return ids
+
+
+def below(region_id: int):
+    """The ids of the region and every region below it, as a subquery: the same set as `descendant_ids`, asked
+    in the query that needs it (one recursive query rather than a round trip per level)."""
+    tree = select(Region.id).where(Region.id == region_id).cte("below", recursive=True)
+    child = aliased(Region)
+    return select(tree.union_all(select(child.id).where(child.parent_id == tree.c.id)).c.id)

@@ -1,10 +1,11 @@
 """Who gets vouchers for a month, how much, and why (or why not), in words an officer can read out."""
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from ..elders.models import CARE_LEVEL_LABELS, HARDSHIP_LABELS, STATUS_LABELS, Elder
 from ..errors import invalid
@@ -34,17 +35,29 @@ def previous_periods(period: str, count: int) -> list[str]:
 
 
 def district_of(community_id: int) -> int | None:
-    street, district = aliased(Region), aliased(Region)
-    return db.session.scalar(select(district.id).select_from(Region)
-                             .join(street, street.id == Region.parent_id)
-                             .join(district, district.id == street.parent_id).where(Region.id == community_id))
+    return db.session.scalar(_district_of(), {"community_id": community_id})
 
 
 def policy_for(district_id: int, period: str) -> VoucherPolicy | None:
-    start = period_start(period)
-    return db.session.scalar(select(VoucherPolicy).where(
-        VoucherPolicy.region_id == district_id, VoucherPolicy.valid_from <= start,
-        or_(VoucherPolicy.valid_to.is_(None), VoucherPolicy.valid_to >= start)))
+    """The district's policy in force in `period`, with its tiers and categories (which every caller reads)."""
+    found = db.session.scalars(_policy_for(), {"district_id": district_id, "start": period_start(period)})
+    return found.unique().first()
+
+
+# Built once: a voucher booking runs both, and building them cost more than running them.
+@cache
+def _district_of():
+    street, district = aliased(Region), aliased(Region)
+    return (select(district.id).select_from(Region).join(street, street.id == Region.parent_id)
+            .join(district, district.id == street.parent_id).where(Region.id == bindparam("community_id")))
+
+
+@cache
+def _policy_for():
+    start = bindparam("start")
+    return (select(VoucherPolicy).options(joinedload(VoucherPolicy.tiers), joinedload(VoucherPolicy.categories))
+            .where(VoucherPolicy.region_id == bindparam("district_id"), VoucherPolicy.valid_from <= start,
+                   or_(VoucherPolicy.valid_to.is_(None), VoucherPolicy.valid_to >= start)))
 
 
 def tier_for(policy: VoucherPolicy, care_level: str | None, hardship: str) -> VoucherTier | None:
