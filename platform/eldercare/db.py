@@ -35,9 +35,20 @@ def tune_connections(engine) -> None:
     JIT, 5 without)."""
     if engine.dialect.name != "postgresql":
         return
+    _cache_long_statements()
 
     @event.listens_for(engine, "connect")
     def no_jit(dbapi_connection, _record):
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET jit = off")
         dbapi_connection.commit()
+
+
+def _cache_long_statements() -> None:
+    """psycopg converts a query's placeholders once and remembers it, but only for queries up to 4 KB; matching's
+    is 5 KB and runs on every booking, where converting it again cost ~0.1 ms. Its limit is a module constant;
+    if a later psycopg renames it, this does nothing and only that time is lost."""
+    from psycopg import _queries
+
+    if isinstance(getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", None), int):
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 16_384)

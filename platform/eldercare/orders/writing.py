@@ -119,7 +119,7 @@ def write_booked(values: dict, *, elder, item, candidates: list, actor, now: dat
     for name, value in params.items():  # timestamps go in as naive UTC, as UTCDateTime stores them
         if isinstance(value, datetime):
             params[name] = value.astimezone(UTC).replace(tzinfo=None)
-    order.id = db.session.execute(_STATEMENT, params).scalar_one()
+    order.id = db.session.connection().execute(_STATEMENT, params).scalar_one()
     order.offers = [] if first is None else [OrderOffer(provider_id=first.provider_id, rank=0, status="open",
                                                         offered_at=now, expires_at=expires_at)]
     order.history = [OrderStatusChange(from_status=before, to_status=after, actor_id=actor_id, reason=reason,
