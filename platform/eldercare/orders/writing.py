@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import has_request_context, request
 from sqlalchemy import select, text
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit.services import actor_id as audit_actor_id
 from ..db import utcnow
@@ -120,10 +121,13 @@ def write_booked(values: dict, *, elder, item, candidates: list, actor, now: dat
         if isinstance(value, datetime):
             params[name] = value.astimezone(UTC).replace(tzinfo=None)
     order.id = db.session.connection().execute(_STATEMENT, params).scalar_one()
-    order.offers = [] if first is None else [OrderOffer(provider_id=first.provider_id, rank=0, status="open",
-                                                        offered_at=now, expires_at=expires_at)]
-    order.history = [OrderStatusChange(from_status=before, to_status=after, actor_id=actor_id, reason=reason,
-                                       detail=detail, at=written) for before, after, reason, detail in changes]
+    # The answer shows the offer and history as written; set without the ORM's change events (the order is never
+    # flushed: it is in the database already), which cost more than the rest of this function.
+    set_committed_value(order, "offers", [] if first is None else [OrderOffer(
+        provider_id=first.provider_id, rank=0, status="open", offered_at=now, expires_at=expires_at)])
+    set_committed_value(order, "history", [OrderStatusChange(
+        from_status=before, to_status=after, actor_id=actor_id, reason=reason, detail=detail, at=written)
+        for before, after, reason, detail in changes])
     return order
 
 

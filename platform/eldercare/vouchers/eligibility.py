@@ -40,11 +40,17 @@ def district_of(community_id: int) -> int | None:
 
 def policy_for(district_id: int, period: str) -> VoucherPolicy | None:
     """The district's policy in force in `period`, with its tiers and categories (which every caller reads)."""
-    found = db.session.scalars(_policy_for(), {"district_id": district_id, "start": period_start(period)})
+    found = db.session.scalars(_policy_for(False), {"district_id": district_id, "start": period_start(period)})
     return found.unique().first()
 
 
-# Built once: a voucher booking runs both, and building them cost more than running them.
+def policy_where(community_id: int, period: str) -> VoucherPolicy | None:
+    """The policy in force in `period` in the district holding the community: one query for both steps."""
+    found = db.session.scalars(_policy_for(True), {"community_id": community_id, "start": period_start(period)})
+    return found.unique().first()
+
+
+# Built once: a voucher booking runs them, and building them cost more than running them.
 @cache
 def _district_of():
     street, district = aliased(Region), aliased(Region)
@@ -53,10 +59,11 @@ def _district_of():
 
 
 @cache
-def _policy_for():
+def _policy_for(by_community: bool):
     start = bindparam("start")
+    district = _district_of().scalar_subquery() if by_community else bindparam("district_id")
     return (select(VoucherPolicy).options(joinedload(VoucherPolicy.tiers), joinedload(VoucherPolicy.categories))
-            .where(VoucherPolicy.region_id == bindparam("district_id"), VoucherPolicy.valid_from <= start,
+            .where(VoucherPolicy.region_id == district, VoucherPolicy.valid_from <= start,
                    or_(VoucherPolicy.valid_to.is_(None), VoucherPolicy.valid_to >= start)))
 
 
@@ -90,7 +97,7 @@ def explain(elder: Elder, period: str) -> Eligibility:
         reasons.append(str(_l("The elder is %(status)s: vouchers are suspended.", status=STATUS_LABELS[elder.status])))
     if age_on(elder.birth_date, start) < MIN_AGE:
         reasons.append(str(_l("The elder is under %(age)d on %(day)s.", age=MIN_AGE, day=start.isoformat())))
-    policy = policy_for(district_of(elder.community_id), period)
+    policy = policy_where(elder.community_id, period)
     tier = None
     if policy is None:
         reasons.append(str(_l("The district has no voucher policy for %(period)s.", period=period)))
