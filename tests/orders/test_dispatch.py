@@ -127,6 +127,20 @@ def test_a_deceased_elder_cannot_be_booked_for(api, city):
     assert db.session.scalar(select(WorkOrder)) is None
 
 
+def test_an_operator_books_only_for_elders_in_their_area(api, city):
+    """The district's operator may; another street's operator gets the 404 of an elder that does not exist."""
+    from ..factories import UserFactory
+
+    city.provider("一")
+    elsewhere = UserFactory(role="operator", scope_region_id=city.far_street.id)
+    db.session.commit()
+    body = {"elder_id": city.elder.id, "item_id": city.lunch.id, "scheduled_start": next_monday().isoformat()}
+    refused = api.as_(elsewhere).post("/api/v1/orders", json=body)
+    assert refused.status_code == 404 and refused.json["message"] == "No such elder."
+    assert db.session.scalar(select(WorkOrder)) is None
+    assert api.as_(city.operator).post("/api/v1/orders", json=body).status_code == 201
+
+
 @pytest.mark.postgres
 def test_two_accepts_at_once_exactly_one_wins(api, city, is_postgres):
     if not is_postgres:

@@ -49,12 +49,13 @@ def test_an_escalated_order_reaches_the_officers_over_the_elder(api, city):
     from eldercare.elders.models import FamilyLink
     db.session.add(FamilyLink(elder_id=city.elder.id, user_id=family.id, relation="女儿"))
     outsider = UserFactory(role="operator", scope_region_id=city.far_street.id)
+    retired = UserFactory(role="operator", scope_region_id=city.operator.scope_region_id, active=False)
     db.session.commit()
     order = api.as_(family).post("/api/v1/orders", json={
         "elder_id": city.elder.id, "item_id": city.lunch.id, "scheduled_start": next_monday().isoformat()}).json
     assert order["status"] == "escalated"  # no provider in this city
     assert kinds(city.operator) == ["escalated"] and kinds(city.bureau) == ["escalated"]
-    assert kinds(family) == ["escalated"] and kinds(outsider) == []
+    assert kinds(family) == ["escalated"] and kinds(outsider) == [] and kinds(retired) == []
 
 
 def test_cancelling_an_accepted_order_tells_the_provider_and_caregiver(flow):
