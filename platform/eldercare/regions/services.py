@@ -32,17 +32,11 @@ def create_region(*, name: str, code: str, level: str, parent_id: int | None, la
 
 def descendant_ids(region_id: int) -> set[int]:
     """The region and every region below it: what an officer scoped to `region_id` may see."""
-    ids = {region_id}
-    frontier = [region_id]
-    while frontier:
-        frontier = list(db.session.scalars(select(Region.id).where(Region.parent_id.in_(frontier))))
-        ids.update(frontier)
-    return ids
+    return set(db.session.scalars(below(region_id)))
 
 
 def below(region_id: int):
-    """The ids of the region and every region below it, as a subquery: the same set as `descendant_ids`, asked
-    in the query that needs it (one recursive query rather than a round trip per level)."""
+    """The ids of the region and every region below it, as a subquery to put in the query that needs them."""
     tree = select(Region.id).where(Region.id == region_id).cte("below", recursive=True)
     child = aliased(Region)
     return select(tree.union_all(select(child.id).where(child.parent_id == tree.c.id)).c.id)
