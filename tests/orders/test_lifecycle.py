@@ -66,6 +66,22 @@ def test_unconfirmed_visits_are_confirmed_after_48_hours_and_marked(flow, app):
     assert order["status"] == "confirmed" and order["auto_confirmed"] is True
 
 
+def test_vouchers_pay_only_for_the_categories_of_the_policy(api, city, flow):
+    """The policy pays for meals; cleaning booked with vouchers is refused naming the item, and nothing is held."""
+    f = flow
+    before = balances(f)
+    response = api.as_(f["family"]).post("/api/v1/orders", json={
+        "elder_id": city.elder.id, "item_id": city.tidy.id, "pay_with": "voucher",
+        "scheduled_start": (f["start"] + timedelta(hours=3)).isoformat()})
+    assert response.status_code == 422
+    assert "Vouchers do not pay for this service" in response.json["errors"]["item_id"][0]
+    assert balances(f) == before and ledger.check().ok
+    self_paid = api.as_(f["family"]).post("/api/v1/orders", json={
+        "elder_id": city.elder.id, "item_id": city.tidy.id, "pay_with": "self",
+        "scheduled_start": (f["start"] + timedelta(hours=3)).isoformat()})
+    assert self_paid.status_code == 201 and self_paid.json["voucher_fen"] == 0
+
+
 @pytest.mark.parametrize("stage", ["dispatched", "accepted"])
 def test_cancelling_before_the_visit_releases_the_vouchers(api, city, flow, stage):
     f = flow

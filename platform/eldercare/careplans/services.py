@@ -47,7 +47,7 @@ def create_plan(actor, *, elder_id: int, item_id: int, rule: dict, start_date: d
         eligibility = explain(elder, start_date.strftime("%Y-%m"))
         if not eligibility.eligible:
             raise invalid("pay_with", " ".join(str(r) for r in eligibility.reasons))
-        if item.category_id not in {c.id for c in eligibility.policy.categories}:
+        if not eligibility.pays_for(item.category_id):
             raise invalid("item_id", _l("Vouchers do not pay for this service; choose to pay yourself."))
     if actor.role == "bureau" and provider_id is None:
         raise invalid("provider_id", _l("A family care bed names the provider that keeps it."))

@@ -407,8 +407,7 @@ def _seed_care_plans(elder_ids: list[int]) -> None:
     period = f"{people.REFERENCE_DATE:%Y-%m}"
     eligibility = explain(first, period)
     daily = items[0]
-    pays = "voucher" if eligibility.eligible and daily.category_id in {c.id for c in eligibility.policy.categories} \
-        else "self"
+    pays = "voucher" if eligibility.eligible and eligibility.pays_for(daily.category_id) else "self"
     weekly = items[-1]
     # Within her working hours, so the scheduler can give her the visits.
     starts = sorted(a.start_time for a in caregiver.availability) or [time(9, 0)]

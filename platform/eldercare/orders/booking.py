@@ -116,7 +116,7 @@ def voucher_part(eligibility, item, price_fen: int) -> int:
     a single booking and the care plans' batch. 422 when vouchers cannot pay for this."""
     if not eligibility.eligible:
         raise invalid("pay_with", " ".join(eligibility.reasons))
-    if item.category_id not in {c.id for c in eligibility.policy.categories}:
+    if not eligibility.pays_for(item.category_id):
         raise invalid("item_id", _l("Vouchers do not pay for this service; choose to pay yourself."))
     return price_fen * (100 - eligibility.tier.copay_percent) // 100
 

@@ -1,7 +1,7 @@
 """Who gets vouchers for a month, how much, and why (or why not), in words an officer can read out."""
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, or_, select
@@ -11,7 +11,7 @@ from ..elders.models import CARE_LEVEL_LABELS, HARDSHIP_LABELS, STATUS_LABELS, E
 from ..errors import invalid
 from ..extensions import db
 from ..regions.models import Region
-from .models import VoucherPolicy, VoucherTier
+from .models import VoucherPolicy, VoucherTier, policy_categories
 
 MIN_AGE = 60
 
@@ -39,7 +39,7 @@ def district_of(community_id: int) -> int | None:
 
 
 def policy_for(district_id: int, period: str) -> VoucherPolicy | None:
-    """The district's policy in force in `period`, with its tiers and categories (which every caller reads)."""
+    """The district's policy in force in `period`, with its tiers (which every caller reads)."""
     found = db.session.scalars(_policy_for(False), {"district_id": district_id, "start": period_start(period)})
     return found.unique().first()
 
@@ -62,9 +62,14 @@ def _district_of():
 def _policy_for(by_community: bool):
     start = bindparam("start")
     district = _district_of().scalar_subquery() if by_community else bindparam("district_id")
-    return (select(VoucherPolicy).options(joinedload(VoucherPolicy.tiers), joinedload(VoucherPolicy.categories))
+    return (select(VoucherPolicy).options(joinedload(VoucherPolicy.tiers))
             .where(VoucherPolicy.region_id == district, VoucherPolicy.valid_from <= start,
                    or_(VoucherPolicy.valid_to.is_(None), VoucherPolicy.valid_to >= start)))
+
+
+@cache
+def _policy_category_ids():
+    return select(policy_categories.c.category_id).where(policy_categories.c.policy_id == bindparam("policy_id"))
 
 
 def tier_for(policy: VoucherPolicy, care_level: str | None, hardship: str) -> VoucherTier | None:
@@ -87,6 +92,18 @@ class Eligibility:
     @property
     def monthly_fen(self) -> int:
         return self.tier.monthly_fen if self.eligible and self.tier else 0
+
+    def pays_for(self, category_id: int) -> bool:
+        """Whether the policy's vouchers pay for services of this category."""
+        return category_id in self._category_ids
+
+    @cached_property
+    def _category_ids(self) -> frozenset[int]:
+        # The ids alone, asked once per answer: loading the policy's Category objects cost a voucher booking
+        # more than the rest of its eligibility.
+        if self.policy is None:
+            return frozenset()
+        return frozenset(db.session.scalars(_policy_category_ids(), {"policy_id": self.policy.id}))
 
 
 def explain(elder: Elder, period: str) -> Eligibility:
