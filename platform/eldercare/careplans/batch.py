@@ -176,7 +176,7 @@ def _hold_accounts(rows: list[_Row], report) -> tuple[list[_Row], dict[tuple[str
         chunk = owners[begin:begin + 5_000]
         for account_id, kind, owner, fen in db.session.execute(
                 select(table.c.id, table.c.kind, table.c.owner_id, table.c.balance_fen)
-                .where(table.c.kind.in_(("elder_available", "elder_held")), table.c.owner_id.in_(chunk))
+                .where(table.c.kind.in_(ledger.ELDER_ACCOUNTS), table.c.owner_id.in_(chunk))
                 .order_by(table.c.id).with_for_update()):
             ids[(kind, owner)] = account_id
             if kind == "elder_available":

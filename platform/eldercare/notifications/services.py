@@ -92,9 +92,7 @@ def notify(user_ids, kind: str, order, **extra) -> int:
 
 def elder_side(order) -> list[int]:
     """The elder's own login and every linked family account."""
-    family = db.session.scalars(select(FamilyLink.user_id).where(FamilyLink.elder_id == order.elder_id)).all()
-    own = db.session.scalar(select(Elder.user_id).where(Elder.id == order.elder_id))
-    return [own, *family]
+    return list(db.session.scalars(_elder_side(), {"elder_id": order.elder_id}))
 
 
 def provider_admins(provider_id: int | None) -> list[int]:
@@ -121,9 +119,15 @@ def _escalation_audience():
         parent.id == above.c.parent_id, above.c.depth < 6))
     officers = select(User.id).where(or_(*(User.role == role for role in OFFICER_ROLES)),
                                      User.scope_region_id.in_(select(above.c.id)), User.active.is_(True))
+    return union(officers, *_elder_side().selects)
+
+
+@cache
+def _elder_side():
+    """The elder's own login (if any) and the linked family accounts, by `elder_id`."""
     own = select(Elder.user_id).where(Elder.id == bindparam("elder_id"), Elder.user_id.is_not(None))
     family = select(FamilyLink.user_id).where(FamilyLink.elder_id == bindparam("elder_id"))
-    return union(officers, own, family)
+    return union(own, family)
 
 
 def on_status(order, *, from_status: str | None, to_status: str, detail: dict | None = None) -> None:

@@ -121,7 +121,7 @@ def voucher_part(eligibility, item, price_fen: int) -> int:
     return price_fen * (100 - eligibility.tier.copay_percent) // 100
 
 
-# The rules of a booking, in pieces that a single booking and the care plans' batch (careplans/making.py)
+# The rules of a booking, in pieces that a single booking and the care plans' batch (careplans/batch.py)
 # both use, so that the two cannot drift apart.
 
 def check_visit(item, scheduled_start: datetime, quantity: int, *, now: datetime) -> None:

@@ -136,7 +136,7 @@ def _voucher_accounts(elder_id: int) -> tuple[int, int]:
     elder registered before that was so)."""
     table = LedgerAccount.__table__
     found = dict(db.session.execute(select(table.c.kind, table.c.id).where(
-        table.c.owner_id == elder_id, table.c.kind.in_(("elder_available", "elder_held")))).all())
-    if len(found) < 2:
-        found = {kind: ledger.account(kind, elder_id).id for kind in ("elder_available", "elder_held")}
+        table.c.owner_id == elder_id, table.c.kind.in_(ledger.ELDER_ACCOUNTS))).all())
+    if len(found) < len(ledger.ELDER_ACCOUNTS):
+        found = {kind: ledger.account(kind, elder_id).id for kind in ledger.ELDER_ACCOUNTS}
     return found["elder_available"], found["elder_held"]
