@@ -5,32 +5,57 @@ balance with a single conditional UPDATE (`balance + amount`, refused by a CHECK
 so two bookings racing for the last fen cannot both win: the database serialises them on the account row.
 `check()` proves, from the entries alone, that every transaction balances and every cached balance is right.
 """
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import clock, sql
 from ..errors import Conflict
 from ..extensions import db
-from .models import LedgerAccount, LedgerEntry, LedgerTransaction, VoucherGrant
+from .models import (
+    NEVER_NEGATIVE,
+    TRANSACTION_KINDS,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    VoucherGrant,
+)
+
+CHUNK = 5_000  # ids in one IN (...): well under SQLite's and psycopg's parameter limits
+
+
+def accounts(pairs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The ids of the (kind, owner) accounts, opening in bulk those that do not exist yet (safely when two
+    transactions open the same one at once): the one way an account is opened."""
+    wanted = sorted(set(pairs))
+    table = LedgerAccount.__table__
+    found: dict[tuple[str, int], int] = {}
+    for attempt in range(2):
+        by_kind = defaultdict(list)
+        for kind, owner in wanted:
+            if (kind, owner) not in found:
+                by_kind[kind].append(owner)
+        for kind, owners in by_kind.items():
+            for begin in range(0, len(owners), CHUNK):
+                chunk = owners[begin:begin + CHUNK]
+                found.update(((kind, owner), account_id) for owner, account_id in db.session.execute(
+                    select(table.c.owner_id, table.c.id).where(table.c.kind == kind, table.c.owner_id.in_(chunk))))
+        missing = [pair for pair in wanted if pair not in found]
+        if not missing or attempt:
+            break
+        sql.insert_rows(table, [dict(kind=k, owner_id=o, balance_fen=0) for k, o in missing],
+                        conflict=["kind", "owner_id"])
+    return found
 
 
 def account(kind: str, owner_id: int) -> LedgerAccount:
-    """The account, created on first use (safely when two transactions create it at once)."""
-    found = db.session.scalar(select(LedgerAccount).where(LedgerAccount.kind == kind,
-                                                          LedgerAccount.owner_id == owner_id))
-    if found is not None:
-        return found
-    try:
-        with db.session.begin_nested():
-            created = LedgerAccount(kind=kind, owner_id=owner_id, balance_fen=0)
-            db.session.add(created)
-        return created
-    except IntegrityError:
-        return db.session.scalar(select(LedgerAccount).where(LedgerAccount.kind == kind,
-                                                             LedgerAccount.owner_id == owner_id))
+    """One account as an object (opened on first use)."""
+    return db.session.get(LedgerAccount, accounts([(kind, owner_id)])[(kind, owner_id)])
 
 
 ELDER_ACCOUNTS = ("elder_available", "elder_held")  # what vouchers pay from; money held for booked visits
@@ -38,17 +63,7 @@ ELDER_ACCOUNTS = ("elder_available", "elder_held")  # what vouchers pay from; mo
 
 def open_elder_accounts(elder_ids: list[int]) -> None:
     """An elder's voucher accounts, opened at registration, so issuance and booking only move money."""
-    for kind in ELDER_ACCOUNTS:
-        open_accounts(kind, elder_ids)
-
-
-def open_accounts(kind: str, owner_ids: list[int], chunk: int = 5_000) -> None:
-    """Create the owners' accounts that do not exist yet, in bulk (an elder's when registered, so that the
-    monthly issuance finds them all and only moves money)."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(LedgerAccount.__table__).on_conflict_do_nothing(index_elements=["kind", "owner_id"])
-    for start in range(0, len(owner_ids), chunk):
-        db.session.execute(stmt, [dict(kind=kind, owner_id=o, balance_fen=0) for o in owner_ids[start:start + chunk]])
+    accounts((kind, elder_id) for elder_id in elder_ids for kind in ELDER_ACCOUNTS)
 
 
 class Overdrawn(Conflict):
@@ -64,41 +79,121 @@ def is_overdraft(error: IntegrityError) -> bool:
     return "balance_not_negative" in str(error.orig) or "CHECK constraint failed" in str(error.orig)
 
 
-def post(kind: str, key: str, moves: list[tuple[LedgerAccount, int]], *, period: str | None = None,
-         elder_id: int | None = None, order_id: int | None = None, memo: str | None = None,
-         actor=None) -> LedgerTransaction | None:
-    """Record one balanced movement; None (and nothing written) if `key` was already posted.
+@dataclass(frozen=True)
+class Movement:
+    """One balanced movement of voucher money: `moves` are (account id, fen) pairs that sum to zero. `key`
+    makes it happen once ('hold:<order>', 'issue:<period>:<district>:<first elder>', 'lapse:<elder>:<period>')."""
 
-    Raises Overdrawn when an account would go negative: the caller's transaction must then roll back (the
-    savepoint here already undid this movement)."""
-    if sum(amount for _, amount in moves) != 0:
-        raise ValueError(f"unbalanced movement {key}: {moves}")
-    if db.session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.key == key)) is not None:
-        return None
+    kind: str
+    key: str
+    moves: tuple[tuple[int, int], ...]
+    period: str | None = None
+    elder_id: int | None = None
+    order_id: int | None = None
+    memo: str | None = None
+    actor_id: int | None = None
+
+    def __post_init__(self):
+        if self.kind not in TRANSACTION_KINDS:
+            raise ValueError(f"unknown movement kind {self.kind}")
+        if sum(amount for _, amount in self.moves) != 0:
+            raise ValueError(f"unbalanced movement {self.key}: {self.moves}")
+
+    @property
+    def amount_fen(self) -> int:
+        return sum(amount for _, amount in self.moves if amount > 0)
+
+
+@dataclass
+class Posted:
+    posted: list[Movement] = field(default_factory=list)  # written now
+    already: list[Movement] = field(default_factory=list)  # their key was posted before: nothing written
+    short: list[Movement] = field(default_factory=list)  # refused for a short balance (short="skip")
+
+    @property
+    def total_fen(self) -> int:
+        return sum(m.amount_fen for m in self.posted)
+
+
+def post_many(movements: list[Movement], *, short: str = "raise", now: datetime | None = None) -> Posted:
+    """Record balanced movements, set-based: every voucher fen moves through here (issue, hold, release,
+    capture, lapse, reversal, settlement). A key posted before is skipped (idempotent retries).
+
+    A short balance is refused one way, by the accounts' CHECK that a balance never goes below zero, which
+    the database applies even to racing writers. `short="raise"`: Overdrawn (409), and the caller's
+    transaction must roll back. `short="skip"` (a batch that refuses some and writes the rest): the debited
+    accounts are locked first, in id order, and the movements that their balances cannot cover, taken in the
+    order given, are left out and returned in `short`."""
+    result = Posted()
+    if not movements:
+        return result
+    unique = {}  # a key twice in one call: the first is the movement, the second a retry of it
+    for m in movements:
+        if m.key in unique:
+            result.already.append(m)
+        else:
+            unique[m.key] = m
+    movements = list(unique.values())
+    if short == "skip":
+        movements, result.short = _affordable(movements)
+    elif short != "raise":
+        raise ValueError(short)
+    now = now or clock.now()
+    ids = dict(sql.insert_rows(LedgerTransaction.__table__, [
+        dict(kind=m.kind, key=m.key, period=m.period, elder_id=m.elder_id, order_id=m.order_id,
+             amount_fen=m.amount_fen, memo=m.memo, actor_id=m.actor_id, created_at=now) for m in movements],
+        returning=("key", "id"), conflict=["key"]))
+    for m in movements:
+        (result.posted if m.key in ids else result.already).append(m)
+    entries, deltas = [], defaultdict(int)
+    for m in result.posted:
+        for account_id, amount in m.moves:
+            if amount:
+                entries.append(dict(transaction_id=ids[m.key], account_id=account_id, amount_fen=amount))
+                deltas[account_id] += amount
+    sql.insert_rows(LedgerEntry.__table__, entries)
     try:
-        with db.session.begin_nested():
-            txn = LedgerTransaction(kind=kind, key=key, period=period, elder_id=elder_id, order_id=order_id,
-                                    amount_fen=sum(a for _, a in moves if a > 0), memo=memo,
-                                    actor_id=getattr(actor, "id", None))
-            db.session.add(txn)
-            db.session.flush()
-            for acct, amount in moves:
-                if amount == 0:
-                    continue
-                db.session.add(LedgerEntry(transaction_id=txn.id, account_id=acct.id, amount_fen=amount))
-                db.session.execute(update(LedgerAccount).where(LedgerAccount.id == acct.id)
-                                   .values(balance_fen=LedgerAccount.balance_fen + amount)
-                                   .execution_options(synchronize_session=False))
-            db.session.flush()
+        sql.add_to_balances(LedgerAccount.__table__, deltas)
     except IntegrityError as error:
         if is_overdraft(error):
             raise overdrawn() from None
-        if db.session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.key == key)) is not None:
-            return None  # posted by a concurrent transaction a moment ago
         raise
+    return result
+
+
+def _affordable(movements: list[Movement]) -> tuple[list[Movement], list[Movement]]:
+    """Of `movements`, in order, those the debited accounts cover; the debited accounts stay locked."""
+    debited = sorted({account_id for m in movements for account_id, amount in m.moves if amount < 0})
+    table = LedgerAccount.__table__
+    balance, kinds = {}, {}
+    for begin in range(0, len(debited), CHUNK):
+        for account_id, kind, fen in db.session.execute(sql.locked(
+                select(table.c.id, table.c.kind, table.c.balance_fen)
+                .where(table.c.id.in_(debited[begin:begin + CHUNK])).order_by(table.c.id))):
+            balance[account_id], kinds[account_id] = fen, kind
+    kept, short = [], []
+    for m in movements:
+        if any(kinds.get(a) in NEVER_NEGATIVE and balance[a] + amount < 0 for a, amount in m.moves if amount < 0):
+            short.append(m)
+            continue
+        for account_id, amount in m.moves:
+            if account_id in balance:
+                balance[account_id] += amount
+        kept.append(m)
+    return kept, short
+
+
+def post(kind: str, key: str, moves: list[tuple[LedgerAccount, int]], *, period: str | None = None,
+         elder_id: int | None = None, order_id: int | None = None, memo: str | None = None,
+         actor=None) -> Movement | None:
+    """One movement between account objects; None (and nothing written) if `key` was already posted;
+    Overdrawn (409) when an account would go negative."""
+    movement = Movement(kind, key, tuple((acct.id, amount) for acct, amount in moves), period=period,
+                        elder_id=elder_id, order_id=order_id, memo=memo, actor_id=getattr(actor, "id", None))
+    posted = post_many([movement]).posted
     for acct, _ in moves:
         db.session.expire(acct, ["balance_fen"])
-    return txn
+    return posted[0] if posted else None
 
 
 @dataclass
