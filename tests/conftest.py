@@ -65,6 +65,10 @@ def db(app):
         yield _db
         _db.session.remove()
         _empty_all_tables()
+    # TestConfig.COMMIT_GUARD: every request the test made committed at most once (transactions.py).
+    caught = app.extensions["commit_guard"]
+    twice, caught[:] = list(caught), []
+    assert not twice, f"requests that committed more than once: {twice}"
 
 
 @pytest.fixture

@@ -30,6 +30,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .idempotency import register_idempotency
 
     register_idempotency(app)
+    from .transactions import register_transactions
+
+    # Last, so that its after_request runs first (Flask runs them in reverse): an answer it turns into an error
+    # when the commit fails still gets the security headers and cookies the others add.
+    register_transactions(app)
     from .cli import register_cli
 
     register_cli(app)

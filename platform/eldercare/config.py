@@ -65,6 +65,8 @@ class Config:
     # call (offline networks, and the CSP allows images from 'self' only).
     OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
 
+    COMMIT_GUARD = False  # the test suite's check that each request commits once (TestConfig)
+
 
 class TestConfig(Config):
     TESTING = True
@@ -74,3 +76,5 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     FORCE_HTTPS = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or "sqlite://"
+    # Every request in the suite proves it commits at most once (transactions.install_commit_guard).
+    COMMIT_GUARD = True

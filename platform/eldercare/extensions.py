@@ -28,13 +28,3 @@ babel = Babel()
 talisman = Talisman()
 api = Api()
 
-
-def commit_as_written() -> None:
-    """Commit and keep the loaded objects as they were written, for an answer that shows what the request
-    just wrote: no reload from the database afterwards (for a booking: the order, its offers and its history)."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True

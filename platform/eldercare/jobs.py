@@ -1,4 +1,5 @@
-"""Scheduled jobs: thin wrappers that open an app context and call a domain service. Each is idempotent and
+"""Scheduled jobs: thin wrappers that open an app context, call a domain service and commit once at the end
+(services only flush; issuance and care plans' orders commit batch by batch themselves). Each is idempotent and
 safe to run from two schedulers at once (the services claim their rows with SKIP LOCKED)."""
 import logging
 
@@ -15,10 +16,12 @@ def bind(app: Flask) -> None:
 
 def expire_offers() -> int:
     """Move on orders whose offer was not answered in time."""
+    from .extensions import db
     from .orders.dispatch import expire_offers as expire
 
     with _app.app_context():
         moved = expire()
+        db.session.commit()
     if moved:
         log.info("moved %d orders on from unanswered offers", moved)
     return moved
@@ -30,22 +33,27 @@ def monthly_vouchers() -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from .extensions import db
     from .vouchers.issuance import issue_period, lapse_period
 
     period = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
     with _app.app_context():
         lapse_period(period)
         report = issue_period(period)
+        db.session.commit()  # issuance commits batch by batch itself; this ends the job's last transaction
     log.info("issued %s vouchers to %d elders", period, report.issued)
     return report.issued
 
 
 def auto_confirm_visits() -> int:
     """Confirm visits nobody confirmed within 48 hours of check-out."""
+    from .extensions import db
     from .orders.lifecycle import auto_confirm
 
     with _app.app_context():
-        return auto_confirm()
+        confirmed = auto_confirm()
+        db.session.commit()
+        return confirmed
 
 
 def planned_orders() -> int:
@@ -55,11 +63,13 @@ def planned_orders() -> int:
     from zoneinfo import ZoneInfo
 
     from .careplans.making import make_planned_orders
+    from .extensions import db
 
     with _app.app_context():
         ahead = timedelta(hours=_app.config["PLAN_AHEAD_HOURS"])
         day = (datetime.now(ZoneInfo("Asia/Shanghai")) + ahead).date()
         report = make_planned_orders(day)
+        db.session.commit()  # the plans' orders are committed batch by batch; this ends the job's last transaction
     if report.made or report.refused:
         log.info("%s: %d planned orders made, %d refused", day, report.made, len(report.refused))
     return report.made

@@ -4,7 +4,7 @@ from flask_smorest import abort
 from sqlalchemy import select
 
 from ..apibase import Blueprint, login_required, paginate_query, roles_required
-from ..extensions import db
+from ..transactions import as_stored
 from . import services
 from .limits import login_failures
 from .models import User
@@ -23,7 +23,6 @@ def create_token(data):
     if user is None:
         abort(401, message="Wrong username or password.")
     token, row = services.issue_token(user)
-    db.session.commit()
     return {"token": token, "expires_at": row.expires_at, "user": user}
 
 
@@ -33,8 +32,7 @@ def create_token(data):
 def signup(data):
     """Register a family member or a provider administrator."""
     user = services.signup(**data)
-    db.session.commit()
-    return user
+    return as_stored(user)
 
 
 @blp.route("/me", methods=["GET"])
@@ -65,5 +63,4 @@ def list_users(query, pagination_parameters):
 def create_user(data):
     """Create an account of any role with its scope."""
     user = services.create_user(**data, actor=current_user)
-    db.session.commit()
-    return user
+    return as_stored(user)

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from ..apibase import Blueprint, paginate_query, roles_required
 from ..elders.scope import visible_elder
 from ..errors import invalid
-from ..extensions import db
 from ..orders.matching import LOCAL
+from ..transactions import as_stored
 from . import services
 from .forecast import month_forecast
 from .models import CarePlan
@@ -40,8 +40,7 @@ def today():
 def create(data):
     """A recurring plan; the bureau's names the provider (a family care bed)."""
     plan = services.create_plan(current_user, today=today(), **data)
-    db.session.commit()
-    return plan
+    return as_stored(plan)
 
 
 @blp.route("/care-plans", methods=["GET"])
@@ -82,8 +81,7 @@ def get_plan(plan_id):
 def _act(plan_id, action, **kwargs):
     plan = services.visible_plan(plan_id, current_user)  # the routes let only the elder's side change plans
     action(current_user, plan, today=today(), **kwargs)
-    db.session.commit()
-    return plan
+    return as_stored(plan)
 
 
 @blp.route("/care-plans/<int:plan_id>/skip", methods=["POST"])

@@ -5,6 +5,7 @@ from sqlalchemy.orm import contains_eager
 
 from ..apibase import Blueprint, paginate_query, roles_required
 from ..extensions import db
+from ..transactions import as_stored
 from . import services
 from .models import Category, Item
 from .schemas import CategorySchema, ItemCreateSchema, ItemQuerySchema, ItemSchema, ItemUpdateSchema
@@ -43,8 +44,7 @@ def list_items(query, pagination_parameters):
 def create_item(data):
     """Add an item to the catalogue."""
     item = services.create_item(**data, actor=current_user)
-    db.session.commit()
-    return item
+    return as_stored(item)
 
 
 @blp.route("/items/<int:item_id>", methods=["PATCH"])
@@ -54,5 +54,4 @@ def create_item(data):
 def update_item(data, item_id):
     """Change an item."""
     item = services.update_item(item_id, data, actor=current_user)
-    db.session.commit()
-    return item
+    return as_stored(item)

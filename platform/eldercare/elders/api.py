@@ -5,7 +5,7 @@ from sqlalchemy import or_, select
 
 from ..accounts.schemas import UserSchema
 from ..apibase import Blueprint, login_required, paginate_query, roles_required
-from ..extensions import db
+from ..transactions import as_stored
 from . import assessing, registry, services
 from .models import Elder
 from .schemas import (
@@ -43,8 +43,7 @@ def register_elder(data):
     """Register an elder. A family account registering a relative gives `relation` and is linked to them."""
     relation = data.pop("relation", None)
     elder = services.register_elder(current_user, data, relation=relation)
-    db.session.commit()
-    return elder
+    return as_stored(elder)
 
 
 @blp.route("/elders", methods=["GET"])
@@ -68,7 +67,6 @@ def list_elders(query, pagination_parameters):
         for elder in elders:
             services.reveal(current_user, elder, query.get("reason"))
         g.reveal_personal_data = True
-        db.session.commit()
     return elders
 
 
@@ -80,7 +78,6 @@ def get_elder(query, elder_id):
     """One elder. `?reveal=1&reason=...` shows the whole ID number and phone to officers in scope, and logs it."""
     elder = visible_elder(elder_id, current_user)
     _maybe_reveal(elder, query)
-    db.session.commit()
     return elder
 
 
@@ -91,8 +88,7 @@ def get_elder(query, elder_id):
 def update_elder(data, elder_id):
     """Change an elder's details; the ID number, birth date and gender are fixed at registration."""
     elder = services.update_elder(current_user, visible_elder(elder_id, current_user), data)
-    db.session.commit()
-    return elder
+    return as_stored(elder)
 
 
 @blp.route("/elders/<int:elder_id>/family-links", methods=["GET"])
@@ -110,8 +106,7 @@ def list_family_links(elder_id):
 def link_family(data, elder_id):
     """Link a family account to the elder, with how they are related."""
     link = services.link_family(current_user, visible_elder(elder_id, current_user), **data)
-    db.session.commit()
-    return link
+    return as_stored(link)
 
 
 @blp.route("/elders/<int:elder_id>/login", methods=["POST"])
@@ -121,8 +116,7 @@ def link_family(data, elder_id):
 def create_elder_login(data, elder_id):
     """Give the elder a login of their own."""
     user = services.create_elder_login(current_user, visible_elder(elder_id, current_user), **data)
-    db.session.commit()
-    return user
+    return as_stored(user)
 
 
 @blp.route("/elders/<int:elder_id>/assessments", methods=["GET"])
@@ -140,8 +134,7 @@ def list_assessments(elder_id):
 def create_assessment(data, elder_id):
     """Record an ability assessment by GB/T 42195-2022; the answer carries total_score and care_level."""
     assessment = assessing.record_assessment(current_user, visible_elder(elder_id, current_user), **data)
-    db.session.commit()
-    return assessment
+    return as_stored(assessment)
 
 
 @blp.route("/elders/<int:elder_id>/events", methods=["GET"])
@@ -159,8 +152,7 @@ def list_events(elder_id):
 def record_event(data, elder_id):
     """Record a death, hospital admission or discharge, or a move into a care institution; takes effect at once."""
     event = registry.record_event(current_user, visible_elder(elder_id, current_user), **data)
-    db.session.commit()
-    return event
+    return as_stored(event)
 
 
 @blp.route("/elders/<int:elder_id>/status-history", methods=["GET"])

@@ -111,8 +111,7 @@ def register_elder(actor: User, fields: dict, *, relation: str | None = None) ->
     db.session.add(elder)
     try:
         db.session.flush()
-    except IntegrityError:  # registered by someone else a moment ago
-        db.session.rollback()
+    except IntegrityError:  # registered by someone else a moment ago; the refusal ends the request's transaction
         raise Conflict(_l("This ID number is already registered."),
                        {"id_number": [_l("Already registered.")]}) from None
     if actor.role == "family":

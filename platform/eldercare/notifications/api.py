@@ -26,7 +26,6 @@ def read(notification_id):
     """Mark one notification read (again: no change). Someone else's answers 404."""
     notification = services.get_mine(current_user, notification_id)
     services.mark_read(current_user, notification_id)
-    db.session.commit()
     db.session.refresh(notification)
     return notification
 
@@ -37,5 +36,4 @@ def read(notification_id):
 def read_all():
     """Mark every unread notification of the caller read."""
     marked = services.mark_read(current_user)
-    db.session.commit()
     return {"marked": marked}

@@ -30,7 +30,6 @@ def inbox():
 @login_required
 def read_all():
     marked = services.mark_read(current_user)
-    db.session.commit()
     flash(_("All notifications marked as read.") if marked else _("Nothing new."), "success")
     return redirect(url_for(".inbox"))
 
@@ -41,7 +40,6 @@ def open_one(notification_id):
     """Mark it read and go to its order."""
     notification = services.get_mine(current_user, notification_id)
     services.mark_read(current_user, notification_id)
-    db.session.commit()
     if notification.order_id:
         return redirect(url_for("order_pages.detail", order_id=notification.order_id))
     return redirect(url_for(".inbox"))

@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..apibase import Blueprint, login_required, paginate_query, roles_required
-from ..extensions import commit_as_written, db
+from ..transactions import as_stored
 from . import booking, dispatch, lifecycle
 from .models import WorkOrder
 from .schemas import (
@@ -29,9 +29,7 @@ blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Work orde
 @blp.response(201, OrderSchema)
 def create_order(data):
     """Book a service; the order is offered to the best provider at once (or escalated if none can come)."""
-    order = booking.book(current_user, **data)
-    commit_as_written()
-    return order
+    return booking.book(current_user, **data)  # the answer is built from what was written, before the commit
 
 
 @blp.route("/orders", methods=["GET"])
@@ -65,8 +63,7 @@ def accept_order(data, order_id):
     """Take an order offered to your organisation and name the caregiver; 409 if it is no longer yours."""
     visible_order(order_id, current_user)
     order = dispatch.accept(current_user, order_id, data["caregiver_id"])
-    db.session.commit()
-    return order
+    return as_stored(order)
 
 
 @blp.route("/orders/<int:order_id>/reject", methods=["POST"])
@@ -77,14 +74,12 @@ def reject_order(data, order_id):
     """Decline an offered order; it goes to the next provider at once."""
     visible_order(order_id, current_user)
     order = dispatch.reject(current_user, order_id, data["reason"])
-    db.session.commit()
-    return order
+    return as_stored(order)
 
 
 def _act(order_id, action, **data):
     order = action(current_user, visible_order(order_id, current_user), **data)
-    db.session.commit()
-    return order
+    return as_stored(order)
 
 
 @blp.route("/orders/<int:order_id>/on-the-way", methods=["POST"])

@@ -157,5 +157,5 @@ def expire_offers(*, now: datetime | None = None, limit: int = 500) -> int:
         record("order.offer_expired", order, provider_id=offer.provider_id)
         _offer_next(order, Need.for_order(order), now=now)
         moved += 1
-    db.session.commit()
+    db.session.flush()  # the job commits (jobs.expire_offers)
     return moved

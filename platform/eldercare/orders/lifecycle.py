@@ -170,7 +170,7 @@ def auto_confirm(*, now: datetime | None = None) -> int:
     for order in due:
         move(order, "confirmed", reason="Not confirmed within 48 hours: confirmed automatically.")
         order.confirmed_at, order.auto_confirmed = now, True
-    db.session.commit()
+    db.session.flush()  # the job commits (jobs.auto_confirm_visits)
     return len(due)
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from ..apibase import Blueprint, paginate_query, roles_required
 from ..errors import NotFound
 from ..extensions import db
+from ..transactions import as_stored
 from . import caregivers, services
 from .models import Caregiver, Provider, ProviderDocument
 from .schemas import (
@@ -34,8 +35,7 @@ VIEWERS = ("bureau", "admin", "provider_admin", "caregiver")
 def apply(data):
     """Apply to serve as a provider; the application waits for the bureau's review."""
     provider = services.apply(current_user, data)
-    db.session.commit()
-    return provider
+    return as_stored(provider)
 
 
 @blp.route("/providers", methods=["GET"])
@@ -66,8 +66,7 @@ def get_provider(provider_id):
 def update_provider(data, provider_id):
     """Edit the application while it waits for review; once approved, only phone, address, radius and prices."""
     provider = services.update_provider(current_user, visible_provider(provider_id, current_user), data)
-    db.session.commit()
-    return provider
+    return as_stored(provider)
 
 
 @blp.route("/providers/<int:provider_id>/review", methods=["POST"])
@@ -77,8 +76,7 @@ def update_provider(data, provider_id):
 def review_provider(data, provider_id):
     """The bureau approves, rejects, asks for more, suspends or reinstates a provider."""
     row = services.review(current_user, visible_provider(provider_id, current_user), **data)
-    db.session.commit()
-    return row
+    return as_stored(row)
 
 
 @blp.route("/providers/<int:provider_id>/documents", methods=["POST"])
@@ -88,8 +86,7 @@ def upload_document(provider_id):
     """Send a document with the application (multipart `kind` and `file`): PDF, JPEG or PNG, at most 5 MB."""
     provider = visible_provider(provider_id, current_user)
     document = services.add_document(current_user, provider, request.form.get("kind"), request.files.get("file"))
-    db.session.commit()
-    return document
+    return as_stored(document)
 
 
 @blp.route("/providers/<int:provider_id>/documents/<int:document_id>", methods=["GET"])
@@ -113,8 +110,7 @@ def download_document(provider_id, document_id):
 def add_caregiver(data, provider_id):
     """Give a caregiver a login and put them on the roster."""
     caregiver = caregivers.add_caregiver(current_user, visible_provider(provider_id, current_user), data)
-    db.session.commit()
-    return caregiver
+    return as_stored(caregiver)
 
 
 @blp.route("/providers/<int:provider_id>/caregivers", methods=["GET"])
@@ -136,5 +132,4 @@ def update_caregiver(data, provider_id, caregiver_id):
     """Change a caregiver's status, limit or categories, or replace their certificates or availability."""
     provider = visible_provider(provider_id, current_user)
     caregiver = caregivers.update_caregiver(current_user, caregivers.get_caregiver(provider, caregiver_id), data)
-    db.session.commit()
-    return caregiver
+    return as_stored(caregiver)

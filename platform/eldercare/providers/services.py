@@ -166,8 +166,7 @@ def apply(actor: User, fields: dict) -> Provider:
     db.session.add(provider)
     try:
         db.session.flush()
-    except IntegrityError:  # the same licence applied a moment ago
-        db.session.rollback()
+    except IntegrityError:  # the same licence applied a moment ago; the refusal ends the request's transaction
         raise _license_conflict() from None
     _replace_prices(provider, fields.get("prices") or [])
     actor.provider_id = provider.id

@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..apibase import Blueprint, login_required, paginate_query, roles_required
-from ..extensions import db
+from ..transactions import as_stored
 from . import services
 from .models import Region
 from .schemas import RegionCreateSchema, RegionQuerySchema, RegionSchema
@@ -33,5 +33,4 @@ def list_regions(query, pagination_parameters):
 def create_region(data):
     """Add a district, street or community."""
     region = services.create_region(**data, actor=current_user)
-    db.session.commit()
-    return region
+    return as_stored(region)

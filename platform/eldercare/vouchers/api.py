@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from ..apibase import Blueprint, login_required, paginate_query, roles_required
 from ..elders.scope import visible_elder
-from ..extensions import db
 from ..regions.services import descendant_ids
+from ..transactions import as_stored
 from . import account, issuance, policies
 from .models import VoucherPolicy
 from .schemas import IssuanceCreateSchema, IssuanceSchema, PolicyCreateSchema, PolicySchema, VoucherAccountSchema
@@ -21,8 +21,7 @@ def create_policy(data):
     """A district's voucher policy: tiers by care level and hardship; two policies of one district may not
     overlap (409)."""
     policy = policies.create_policy(current_user, **data)
-    db.session.commit()
-    return policy
+    return as_stored(policy)
 
 
 @blp.route("/voucher-policies", methods=["GET"])

@@ -1,4 +1,4 @@
-"""What every page form does with its service call: one transaction, and errors by field for the page."""
+"""What every page form does with its service call: nothing kept of a refusal, and errors by field for the page."""
 from collections.abc import Callable
 
 from flask import flash
@@ -7,23 +7,21 @@ from marshmallow import ValidationError
 
 from ..db import MAX_ID
 from ..errors import ServiceError, flatten_errors
-from ..extensions import db
+from ..transactions import discard
 
 
 def submit(action: Callable, *, general_field: str = "form"):
-    """Run `action` (schema load and service call) and commit: (its result, {}). On bad input roll back and
-    return (None, {field: [messages in the page's language]}); a refusal without a field goes under
+    """Run `action` (schema load and service call): (its result, {}); the request commits it at its end
+    (transactions.py). On bad input or a refusal undo what it wrote and see that the request commits nothing,
+    and return (None, {field: [messages in the page's language]}); a refusal without a field goes under
     `general_field`."""
     try:
-        result = action()
-        db.session.commit()
-        return result, {}
+        return action(), {}
     except ValidationError as error:
-        db.session.rollback()
         errors = flatten_errors(error.messages)
     except ServiceError as error:
-        db.session.rollback()
         errors = error.errors or {general_field: [error.message]}
+    discard()  # now, not at the end: the page that shows the refusal reads what is stored
     return None, {field: [_(str(m)) for m in messages] for field, messages in errors.items()}
 
 
