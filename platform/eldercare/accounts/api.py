@@ -8,7 +8,16 @@ from ..extensions import db
 from . import services
 from .limits import login_failures
 from .models import User
-from .schemas import LoginSchema, SignupSchema, TokenSchema, UserCreateSchema, UserQuerySchema, UserSchema
+from .schemas import (
+    LoginSchema,
+    SessionsEndedSchema,
+    SignupSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserQuerySchema,
+    UserSchema,
+    UserUpdateSchema,
+)
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Log in, sign up and manage accounts")
 
@@ -25,6 +34,15 @@ def create_token(data):
     token, row = services.issue_token(user)
     db.session.commit()
     return {"token": token, "expires_at": row.expires_at, "user": user}
+
+
+@blp.route("/auth/tokens", methods=["DELETE"])
+@login_required
+@blp.response(204)
+def revoke_token():
+    """Log out: revoke the bearer token this request came with; later calls with it answer 401."""
+    services.revoke_current_token(current_user._get_current_object())
+    db.session.commit()
 
 
 @blp.route("/auth/signup", methods=["POST"])
@@ -67,3 +85,31 @@ def create_user(data):
     user = services.create_user(**data, actor=current_user)
     db.session.commit()
     return user
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, message="No such user.")
+    return user
+
+
+@blp.route("/users/<int:user_id>", methods=["PATCH"])
+@roles_required("admin")
+@blp.arguments(UserUpdateSchema)
+@blp.response(200, UserSchema)
+def update_user(data, user_id):
+    """Change an account; `active: false` also revokes its tokens and ends its sessions."""
+    user = services.update_user(_user_or_404(user_id), data, actor=current_user)
+    db.session.commit()
+    return user
+
+
+@blp.route("/users/<int:user_id>/sessions", methods=["DELETE"])
+@roles_required("admin")
+@blp.response(200, SessionsEndedSchema)
+def end_sessions(user_id):
+    """Revoke every token of the account and end its page sessions (a lost phone, a leaked password)."""
+    revoked = services.end_sessions(_user_or_404(user_id), actor=current_user, reason="ended by an admin")
+    db.session.commit()
+    return {"tokens_revoked": revoked}

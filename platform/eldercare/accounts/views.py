@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from ..extensions import db
 from . import services
 from .limits import login_failures
 
@@ -50,7 +51,11 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log the person out and show the login page again."""
+    """Log the person out and show the login page again. The server forgets the session too, so a copy of
+    the cookie taken before (on a shared computer, by malware) does not log anyone in."""
+    if current_user.is_authenticated:
+        services.end_page_session(current_user._get_current_object())
+        db.session.commit()  # the one write of these pages; goes when requests commit in one central hook
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("accounts_pages.login"))
