@@ -1,4 +1,5 @@
 """What every JSON endpoint shares: the Blueprint flavour, role checks and pagination."""
+from copy import deepcopy
 from functools import wraps
 
 import marshmallow as ma
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 
 from .db import MAX_ID
 from .extensions import csrf, db
+from .jsonbody import StrictJSONParser
 
 
 class RowId(ma.fields.Integer):
@@ -26,6 +28,8 @@ class Blueprint(SmorestBlueprint):
     are exempt from the CSRF check that protects cookie-authenticated pages."""
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 200}
+    # JSON bodies that would crash the stdlib parser's callers answer 400 instead (jsonbody.loads).
+    ARGUMENTS_PARSER = StrictJSONParser()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,6 +41,28 @@ class Blueprint(SmorestBlueprint):
         meta["page_size"] = page_size
         return meta
 
+    def _document_pagination_metadata(self, spec, resp_doc):
+        # A header's value is text: flask-smorest documents it as an object, which clients and checkers read as
+        # "a header holding an object" and cannot match against the JSON text it carries.
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = X_PAGINATION_DOC
+
+
+X_PAGINATION_DOC = {
+    "description": 'JSON text: {"total": <items in all pages>, "total_pages", "page": <this page>, "page_size": '
+                   '<items a page>}, with first_page, last_page, previous_page and next_page where they exist '
+                   '(page and the pages around it are left out past the last page).',
+    "schema": {"type": "string"},
+}
+# The name of the bearer scheme in components.securitySchemes (config API_SPEC_OPTIONS).
+BEARER = [{"bearerAuth": []}]
+
+
+def _needs_bearer(wrapper):
+    """Say in the OpenAPI document that the view needs a bearer token (as blp.doc(security=...) would)."""
+    wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    wrapper._apidoc.setdefault("manual_doc", {})["security"] = BEARER
+    return wrapper
+
 
 def login_required(view):
     """401 unless a valid bearer token came with the request."""
@@ -47,7 +73,7 @@ def login_required(view):
             abort(401, message="Log in first: send Authorization: Bearer <token>.")
         return view(*args, **kwargs)
 
-    return wrapper
+    return _needs_bearer(wrapper)
 
 
 def roles_required(*roles: str):
@@ -62,7 +88,7 @@ def roles_required(*roles: str):
                 abort(403, message=f"This needs one of the roles: {', '.join(roles)}.")
             return view(*args, **kwargs)
 
-        return wrapper
+        return _needs_bearer(wrapper)
 
     return decorator
 

@@ -19,9 +19,16 @@ def _database_url() -> str:
     return url
 
 
+# The key a developer's machine signs session cookies with. It is in the repository, so anyone can forge a
+# cookie signed with it: production refuses to start with it (check_secret_key).
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"
+# 32 characters: e.g. `python -c "import secrets; print(secrets.token_hex(32))"` gives 64.
+MIN_SECRET_KEY_LENGTH = 32
+
+
 class Config:
     ELDERCARE_ENV = os.environ.get("ELDERCARE_ENV", "development")
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
@@ -49,6 +56,11 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
     LANGUAGES = ("zh", "en")
 
+    # Request bodies (jsonbody.limit_body_size): 1 MiB for JSON and forms; uploads up to the 5 MB documents
+    # (providers.services.MAX_DOCUMENT_BYTES) with room for the multipart framing and the form's other fields.
+    JSON_MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     FORCE_HTTPS = os.environ.get("ELDERCARE_ENV") == "production"
@@ -64,8 +76,26 @@ class Config:
     # No validator badge: Swagger UI would fetch it from validator.swagger.io, which the docs page must not
     # call (offline networks, and the CSP allows images from 'self' only).
     OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
+    # Endpoints that need a token say so with security: [{"bearerAuth": []}] (apibase.login_required and
+    # roles_required).
+    API_SPEC_OPTIONS = {"components": {"securitySchemes": {"bearerAuth": {
+        "type": "http", "scheme": "bearer",
+        "description": "A token from POST /api/v1/auth/tokens, sent as Authorization: Bearer <token>."}}}}
 
     COMMIT_GUARD = False  # the test suite's check that each request commits once (TestConfig)
+
+
+def check_secret_key(config) -> None:
+    """Refuse to run production with the development key or a short one: whoever knows or guesses the key can
+    sign a session cookie for any account, the admin's too."""
+    if config.get("ELDERCARE_ENV") != "production":
+        return
+    key = config.get("SECRET_KEY") or ""
+    if key == DEVELOPMENT_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(
+            f"SECRET_KEY must be set to a random secret of at least {MIN_SECRET_KEY_LENGTH} characters when "
+            "ELDERCARE_ENV=production (it signs the session cookies); e.g. "
+            "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))').")
 
 
 class TestConfig(Config):

@@ -54,9 +54,10 @@ def test_rejection_moves_the_offer_to_the_next_provider(api, city):
     assert response.json["provider_id"] == second.id and response.json["status"] == "dispatched"
     assert [(o["provider_id"], o["status"]) for o in response.json["offers"]] == [
         (first.id, "rejected"), (second.id, "open")]
-    # The first provider can no longer take it.
+    # The first provider can no longer take it, nor see it: its offer is closed (issue 19).
     late = api.as_(first.admin).post(f"/api/v1/orders/{order['id']}/accept", json={"caregiver_id": first.team[0].id})
-    assert late.status_code == 409
+    assert late.status_code == 404
+    assert api.as_(second.admin).get(f"/api/v1/orders/{order['id']}").json["status"] == "dispatched"
 
 
 def test_an_unanswered_offer_moves_on_when_the_scheduler_runs(api, app, city):

@@ -4,11 +4,21 @@ from flask_smorest import abort
 from sqlalchemy import select
 
 from ..apibase import Blueprint, login_required, paginate_query, roles_required
+from ..extensions import db
 from ..transactions import as_stored
 from . import services
 from .limits import login_failures
 from .models import User
-from .schemas import LoginSchema, SignupSchema, TokenSchema, UserCreateSchema, UserQuerySchema, UserSchema
+from .schemas import (
+    LoginSchema,
+    SessionsEndedSchema,
+    SignupSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserQuerySchema,
+    UserSchema,
+    UserUpdateSchema,
+)
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Log in, sign up and manage accounts")
 
@@ -24,6 +34,14 @@ def create_token(data):
         abort(401, message="Wrong username or password.")
     token, row = services.issue_token(user)
     return {"token": token, "expires_at": row.expires_at, "user": user}
+
+
+@blp.route("/auth/tokens", methods=["DELETE"])
+@login_required
+@blp.response(204)
+def revoke_token():
+    """Log out: revoke the bearer token this request came with; later calls with it answer 401."""
+    services.revoke_current_token(current_user._get_current_object())
 
 
 @blp.route("/auth/signup", methods=["POST"])
@@ -64,3 +82,28 @@ def create_user(data):
     """Create an account of any role with its scope."""
     user = services.create_user(**data, actor=current_user)
     return as_stored(user)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, message="No such user.")
+    return user
+
+
+@blp.route("/users/<int:user_id>", methods=["PATCH"])
+@roles_required("admin")
+@blp.arguments(UserUpdateSchema)
+@blp.response(200, UserSchema)
+def update_user(data, user_id):
+    """Change an account; `active: false` also revokes its tokens and ends its sessions."""
+    return as_stored(services.update_user(_user_or_404(user_id), data, actor=current_user))
+
+
+@blp.route("/users/<int:user_id>/sessions", methods=["DELETE"])
+@roles_required("admin")
+@blp.response(200, SessionsEndedSchema)
+def end_sessions(user_id):
+    """Revoke every token of the account and end its page sessions (a lost phone, a leaked password)."""
+    revoked = services.end_sessions(_user_or_404(user_id), actor=current_user, reason="ended by an admin")
+    return {"tokens_revoked": revoked}

@@ -16,8 +16,15 @@ def load_session_user(user_id: str):
     # or any page on the web could ride it (the API has no CSRF token).
     if _is_api_request():
         return None
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    # "id:version" (User.get_id): a cookie signed before the version last went up (a logout, sessions ended by
+    # an admin) names an old version and logs nobody in. A bare id is such an old cookie too.
+    user_part, _, version = (user_id or "").partition(":")
+    if not user_part.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_part))
+    if user is None or not user.active or int(version) != (user.session_version or 0):
+        return None
+    return user
 
 
 @login_manager.request_loader

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -28,6 +28,9 @@ class User(UserMixin, db.Model):
     scope_region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of what the session cookie names (get_id): raising it ends every session signed before, so a
+    # cookie copied before a logout, or before an admin ended the sessions, no longer logs anyone in.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     scope_region = relationship("Region")
@@ -44,8 +47,17 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    def get_id(self) -> str:
+        """What the session cookie keeps: the id and the session version (see auth.load_session_user)."""
+        return f"{self.id}:{self.session_version or 0}"
+
     def __repr__(self):
         return f"<User {self.username} {self.role}>"
+
+
+# Usernames are one account whatever their case: "ADMIN" cannot sit beside "admin" and pass for it. Login looks
+# the name up by lower(username), which this index serves.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class ApiToken(db.Model):

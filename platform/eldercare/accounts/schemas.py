@@ -47,3 +47,14 @@ class UserCreateSchema(ma.Schema):
 
 class UserQuerySchema(ma.Schema):
     role = ma.fields.String(validate=validate.OneOf(ROLES))
+
+
+class UserUpdateSchema(ma.Schema):
+    active = ma.fields.Boolean(metadata={"description": "false also revokes the account's tokens and ends its "
+                                                        "sessions"})
+    display_name = ma.fields.String(allow_none=True, validate=validate.Length(max=80))
+    phone = ma.fields.String(allow_none=True)
+
+
+class SessionsEndedSchema(ma.Schema):
+    tokens_revoked = ma.fields.Integer(metadata={"description": "How many live tokens were revoked"})

@@ -50,7 +50,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log the person out and show the login page again."""
+    """Log the person out and show the login page again. The server forgets the session too, so a copy of
+    the cookie taken before (on a shared computer, by malware) does not log anyone in."""
+    if current_user.is_authenticated:
+        services.end_page_session(current_user._get_current_object())  # committed as the request ends
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("accounts_pages.login"))

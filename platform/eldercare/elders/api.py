@@ -91,6 +91,14 @@ def update_elder(data, elder_id):
     return as_stored(elder)
 
 
+@blp.route("/elders/<int:elder_id>/verify", methods=["POST"])
+@roles_required(*OFFICERS)
+@blp.response(200, ElderSchema)
+def verify_elder(elder_id):
+    """An officer of the elder's region has checked a record a family registered; vouchers may follow."""
+    return as_stored(services.verify_elder(current_user, visible_elder(elder_id, current_user)))
+
+
 @blp.route("/elders/<int:elder_id>/family-links", methods=["GET"])
 @login_required
 @blp.response(200, FamilyLinkSchema(many=True))

@@ -56,6 +56,10 @@ def record_assessment(actor: User, elder: Elder, *, assessed_on: date, reason: s
             raise invalid("reason", _l("The elder was assessed on %(day)s, less than 12 months ago: assess again "
                                        "only if the condition changed (condition_changed).",
                                        day=latest.assessed_on.isoformat()))
+    if elder.verification_pending:  # registered by family: the assessor has now seen the elder in person
+        from .services import verify_elder
+
+        verify_elder(actor, elder, via="assessment")
     assessment = Assessment(elder=elder, assessed_on=assessed_on, reason=reason, items=dict(items),
                             diagnoses={k: bool(v) for k, v in diagnoses.items()}, risk_events_30d=risk_events_30d,
                             total_score=total, care_level=level, assessor_id=actor.id)

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, utcnow
@@ -49,6 +49,12 @@ class Elder(db.Model):
     care_level: Mapped[str | None] = mapped_column(String(16))  # from the latest assessment
     status: Mapped[str] = mapped_column(String(20), default="active", index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    # A family account registered the elder and no officer has checked the record yet: no vouchers until one
+    # does (verify, or the first assessment, which an officer makes in person). Officers' registrations and the
+    # roster's are checked when made.
+    verification_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     community = relationship("Region")

@@ -68,6 +68,9 @@ class ElderSchema(ma.Schema):
     care_level = ma.fields.String(allow_none=True, metadata={"enum": list(CARE_LEVELS)})
     status = ma.fields.String(metadata={"enum": list(STATUSES)})
     has_login = ma.fields.Function(lambda e: e.user_id is not None)
+    verification_pending = ma.fields.Boolean(metadata={"description": "Registered by family and not yet checked "
+                                                                      "by an officer: no vouchers until then"})
+    verified_at = ma.fields.DateTime(allow_none=True)
     created_at = ma.fields.DateTime()
 
     @staticmethod

@@ -11,6 +11,7 @@ from ..accounts.models import User
 from ..accounts.services import MOBILE_RE as MOBILE
 from ..accounts.services import create_user
 from ..audit.services import record
+from ..db import utcnow
 from ..errors import Conflict, Forbidden, Invalid, invalid
 from ..extensions import db
 from ..geo import CHINA_LAT, CHINA_LNG
@@ -97,27 +98,68 @@ def register_elder(actor: User, fields: dict, *, relation: str | None = None) ->
     and is linked to them."""
     if actor.role not in REGISTERING_ROLES:
         raise Forbidden(_l("Your role cannot register elders."))
+    family = actor.role == "family"
+    claimed = None
+    if family and fields.get("hardship", "none") != "none":
+        # Hardship raises the voucher tier: it comes from the civil-affairs roster or an officer who has seen
+        # the papers, never from the family's word. The claim is not refused (the rest of the registration is
+        # good) but kept only in the log, for the officer who checks the record; the answer shows "none".
+        claimed = {k: _plain(fields.get(k)) for k in ("hardship", "hardship_since", "hardship_source")}
+        fields = fields | {"hardship": "none"}
     fields = _normalise(fields)
     errors = _check(fields)
-    if not errors and actor.role != "family" and not officer_covers(actor, fields["community_id"]):
+    if not errors and not family and not officer_covers(actor, fields["community_id"]):
         errors["community_id"] = [_l("This community is outside your region.")]
-    if actor.role == "family" and not relation:
+    if family and not relation:
         errors["relation"] = [_l("Say how you are related to the elder.")]
     if errors:
         raise Invalid(_l("The elder's details are not valid."), errors)
     if db.session.scalar(select(Elder.id).where(Elder.id_number == fields["id_number"])) is not None:
-        raise Conflict(_l("This ID number is already registered."), {"id_number": [_l("Already registered.")]})
+        raise _duplicate(actor)
     elder = Elder(**fields)
+    if family:
+        elder.verification_pending = True
+    else:
+        elder.verified_at, elder.verified_by_id = utcnow(), actor.id
     db.session.add(elder)
     try:
         db.session.flush()
     except IntegrityError:  # registered by someone else a moment ago; the refusal ends the request's transaction
-        raise Conflict(_l("This ID number is already registered."),
-                       {"id_number": [_l("Already registered.")]}) from None
-    if actor.role == "family":
+        raise _duplicate(actor) from None
+    if family:
         db.session.add(FamilyLink(elder_id=elder.id, user_id=actor.id, relation=relation))
-    record("elder.registered", elder, actor=actor, community_id=elder.community_id, hardship=elder.hardship)
+    record("elder.registered", elder, actor=actor, community_id=elder.community_id, hardship=elder.hardship,
+           verification_pending=elder.verification_pending, hardship_claimed=claimed)
     elder_registered.send(elder, actor=actor)
+    return elder
+
+
+def _duplicate(actor: User) -> Conflict:
+    """The answer to an ID number already in the registry. Officers are told plainly (they can see the record).
+    A family account is not: anyone can sign up as family, and "already registered" would tell them who lives
+    in the city. Its answer sends it to the community office without confirming anything about the number.
+    (It still differs from a success: only a number already registered is refused, and the whole valid number
+    with its birth date must be known to ask. Answering every family registration alike would mean no family
+    could register online at all.)"""
+    if actor.role != "family":
+        return Conflict(_l("This ID number is already registered."), {"id_number": [_l("Already registered.")]})
+    message = _l("This elder cannot be registered online. Please ask your community office, who will check the "
+                 "details and link your account to the elder.")
+    return Conflict(message, {"id_number": [message]})
+
+
+def verify_elder(actor: User, elder: Elder, *, via: str = "check") -> Elder:
+    """An officer of the elder's region has checked a record a family registered (identity, address, papers):
+    from now on the elder may get vouchers."""
+    if actor.role not in ("operator", "bureau", "admin") or not officer_covers(actor, elder.community_id):
+        raise Forbidden(_l("Only officers of the elder's region can verify the record."))
+    if not elder.verification_pending:
+        raise Conflict(_l("The record is already verified."), {"elder": [_l("Already verified.")]})
+    elder.verification_pending = False
+    elder.verified_at, elder.verified_by_id = utcnow(), actor.id
+    db.session.flush()
+    record("elder.verified", elder, actor=actor, via=via)
+    eligibility_may_have_changed.send(elder, actor=actor)
     return elder
 
 

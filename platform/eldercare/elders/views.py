@@ -131,6 +131,23 @@ def profile(elder_id):
                            errors={}, form={})
 
 
+@bp.route("/<int:elder_id>/verify", methods=["POST"])
+@login_required
+def verify(elder_id):
+    """An officer confirms a record a family registered, from the profile page."""
+    _officer_only()
+    try:
+        elder = visible_elder(elder_id, current_user)
+    except ServiceError:
+        abort(404)
+    done, errors = submit(lambda: services.verify_elder(current_user, elder))
+    if done is not None:
+        flash(_("The record is verified: vouchers can now be paid to %(name)s.", name=elder.name), "success")
+    else:
+        flash(" ".join(m for messages in errors.values() for m in messages), "error")
+    return redirect(url_for(".profile", elder_id=elder_id))
+
+
 @bp.route("/<int:elder_id>/events", methods=["POST"])
 @login_required
 def record_event(elder_id):

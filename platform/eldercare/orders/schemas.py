@@ -5,6 +5,19 @@ from ..apibase import RowId
 from .models import STATUSES
 
 
+class OfficersOnly(ma.fields.List):
+    """Left out of the answer unless the caller is an officer (scope.sees_ranking)."""
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        from flask_login import current_user
+
+        from .scope import sees_ranking
+
+        if not sees_ranking(current_user):
+            return ma.missing
+        return super().get_value(obj, attr, accessor=accessor, default=default)
+
+
 class OrderCreateSchema(ma.Schema):
     elder_id = RowId(required=True)
     item_id = RowId(required=True)
@@ -56,8 +69,9 @@ class OrderSchema(ma.Schema):
     note = ma.fields.String(allow_none=True)
     provider_id = ma.fields.Integer(allow_none=True)
     caregiver_id = ma.fields.Integer(allow_none=True)
-    ranking = ma.fields.List(ma.fields.Dict(), metadata={"description": "Candidates at booking, best first, "
-                                                                        "each with an explanation"})
+    ranking = OfficersOnly(ma.fields.Dict(), metadata={"description": "Candidates at booking, best first, each "
+                                                                      "with an explanation; officers only "
+                                                                      "(operator, bureau, admin)"})
     offers = ma.fields.List(ma.fields.Nested(OfferSchema))
     history = ma.fields.List(ma.fields.Nested(OrderStatusChangeSchema))
     created_at = ma.fields.DateTime()

@@ -8,6 +8,11 @@ from ..extensions import db
 from ..providers.models import Caregiver
 from .models import OrderOffer, WorkOrder
 
+LIVE_OFFERS = ("open", "accepted")
+# Who may see how the providers ranked for an order (names, distances, ratings, load): the officers who
+# dispatch and oversee. A provider would learn its rivals' scores and load, a family nothing it needs.
+RANKING_ROLES = ("operator", "bureau", "admin")
+
 
 def visible_condition(user):
     if user.role == "admin":
@@ -15,9 +20,12 @@ def visible_condition(user):
     if user.role in ("bureau", "operator", "family", "elder"):
         return WorkOrder.elder_id.in_(select(Elder.id).where(elder_visible(user)))
     if user.role == "provider_admin" and user.provider_id is not None:
-        # Its own orders, and those offered to it now or before (it must see what it is asked to take).
+        # The orders it does or is offered now (it must see what it is asked to take). Once its offer closes
+        # (declined, unanswered in time, or the order went to another provider) the order is none of its
+        # business: the caregiver, the visit and the notes belong to whoever took it.
         return or_(WorkOrder.provider_id == user.provider_id,
-                   WorkOrder.id.in_(select(OrderOffer.order_id).where(OrderOffer.provider_id == user.provider_id)))
+                   WorkOrder.id.in_(select(OrderOffer.order_id).where(
+                       OrderOffer.provider_id == user.provider_id, OrderOffer.status.in_(LIVE_OFFERS))))
     if user.role == "caregiver":
         return WorkOrder.caregiver_id.in_(select(Caregiver.id).where(Caregiver.user_id == user.id))
     return false()
@@ -28,3 +36,7 @@ def visible_order(order_id: int, user) -> WorkOrder:
     if order is None:
         raise NotFound("No such order.")
     return order
+
+
+def sees_ranking(user) -> bool:
+    return getattr(user, "role", None) in RANKING_ROLES

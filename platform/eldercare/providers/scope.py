@@ -49,6 +49,18 @@ def is_overseer(user) -> bool:
     return user.role in ("bureau", "admin")
 
 
+def reviews(user, provider: Provider) -> bool:
+    """Whether `user` may approve, reject, suspend or reinstate `provider`: an admin, or the bureau of the
+    district the provider is registered in (an officer scoped to that district or above it). Seeing a provider
+    because it serves one of your streets is not enough: a street officer would decide for every street the
+    provider serves, and another district's bureau over a provider that is not theirs."""
+    if user.role == "admin":
+        return True
+    if user.role != "bureau" or user.scope_region_id is None or provider.district_id is None:
+        return False
+    return provider.district_id in descendant_ids(user.scope_region_id)
+
+
 def require_admin_or_overseer(user, provider: Provider) -> None:
     """Forbidden unless `user` administers `provider` or oversees it (callers have already checked scope)."""
     if not (is_own_admin(user, provider) or is_overseer(user)):

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..geo import CHINA_LAT, CHINA_LNG
 from ..regions.models import Region
 from .models import Provider, ProviderDocument, ProviderPrice, ProviderReview
-from .scope import is_overseer, require_own_admin
+from .scope import is_overseer, require_own_admin, reviews
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +228,8 @@ def review(actor: User, provider: Provider, decision: str, note: str | None = No
     """The bureau's decision on a provider. Only approved providers are ever matched to orders."""
     if not is_overseer(actor):
         raise Forbidden(_l("Only the bureau reviews providers."))
+    if not reviews(actor, provider):
+        raise Forbidden(_l("Only the bureau of the district the provider is registered in reviews it."))
     if decision not in TRANSITIONS:
         raise invalid("decision", _l("Unknown decision."))
     note = (note or "").strip() or None

@@ -110,6 +110,10 @@ def explain(elder: Elder, period: str) -> Eligibility:
     """Whether the elder gets vouchers for `period`, with every reason in plain words."""
     start = period_start(period)
     reasons = []
+    # getattr: the care-plan batch passes a few columns of the elder, without this one; an elder still waiting
+    # has no care level (the first assessment verifies), so the batch cannot pay vouchers to one either way.
+    if getattr(elder, "verification_pending", False):
+        reasons.append(str(_l("Registered by family: an officer must check the record before vouchers are paid.")))
     if elder.status != "active":
         reasons.append(str(_l("The elder is %(status)s: vouchers are suspended.", status=STATUS_LABELS[elder.status])))
     if age_on(elder.birth_date, start) < MIN_AGE:
