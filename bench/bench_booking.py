@@ -41,8 +41,8 @@ from eldercare.orders.models import WorkOrder
 from eldercare.providers.models import Caregiver
 from eldercare.vouchers import ledger
 from eldercare.vouchers.eligibility import explain
-from eldercare.vouchers.issuance import issue_period
 from tests.scratch import scratch_database
+from tests.vouchers.issuing import issue
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = (1, 2, 4, 8, 16, 32)
@@ -63,7 +63,7 @@ def prepare(uri: str, elders: int, orders: int, bodies_path: Path) -> str:
         seed.seed_demo(elders)
         today = datetime.now(LOCAL).date()
         for month in {today.strftime("%Y-%m"), (today + timedelta(days=8)).strftime("%Y-%m")}:
-            issue_period(month)
+            issue(month)  # in its month: only the current month can be issued
         add_history(today)
         admin = create_user(username="bench-admin", password="bench-password-1", role="admin")
         token, _ = issue_token(admin)

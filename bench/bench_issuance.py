@@ -16,17 +16,20 @@ from sqlalchemy import delete, insert, select, update
 
 from eldercare import create_app
 from eldercare.catalog.models import Category
+from eldercare.clock import Month
 from eldercare.config import TestConfig
 from eldercare.demo import seed
 from eldercare.elders.models import Elder
 from eldercare.extensions import db
 from eldercare.regions.models import Region
 from eldercare.vouchers import ledger
-from eldercare.vouchers.issuance import issue_period
 from eldercare.vouchers.models import LedgerTransaction, VoucherPolicy, VoucherTier
 from tests.scratch import scratch_database
+from tests.vouchers.issuing import issue
 
-PERIOD = "2026-12"
+# Next month, on its 1st (only the current month can be issued): the seed has issued this one.
+MONTH = Month.current().next()
+PERIOD = str(MONTH)
 
 
 def main() -> None:
@@ -51,7 +54,7 @@ def main() -> None:
                 db.session.commit()
 
             start = time.perf_counter()
-            report = issue_period(PERIOD)
+            report = issue(MONTH)
             issuing = time.perf_counter() - start
             assert report.issued == n, report
             check = ledger.check()

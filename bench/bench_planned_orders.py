@@ -34,9 +34,9 @@ from eldercare.orders.models import WorkOrder
 from eldercare.providers.models import Caregiver, Provider, caregiver_categories, provider_areas, provider_categories
 from eldercare.regions.models import Region
 from eldercare.vouchers import ledger
-from eldercare.vouchers.issuance import issue_period
 from eldercare.vouchers.models import VoucherGrant
 from tests.scratch import scratch_database
+from tests.vouchers.issuing import issue
 
 TARGET_PLANS = 50_000
 BUDGET_S = 30.0
@@ -98,7 +98,7 @@ def main() -> None:
             seed.seed_demo(args.elders)
             now = datetime.now(LOCAL)
             day = now.date() + timedelta(days=2)
-            issue_period(f"{day:%Y-%m}")
+            issue(f"{day:%Y-%m}")  # in its month: only the current month can be issued
             plans = _plans(args.plans, day, rng)
             for begin in range(0, len(plans), 10_000):
                 db.session.execute(insert(CarePlan), plans[begin:begin + 10_000])

@@ -1,16 +1,22 @@
-"""What every JSON endpoint shares: the Blueprint flavour, role checks and pagination."""
+"""What every JSON endpoint shares: the Blueprint flavour, role checks, pagination and the fields for ids and
+months."""
 from copy import deepcopy
 from functools import wraps
 
 import marshmallow as ma
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import abort
 from sqlalchemy import func, select
 
+from .clock import BadMonth, Month
 from .db import MAX_ID
+from .errors import invalid
 from .extensions import csrf, db
 from .jsonbody import StrictJSONParser
+
+MONTH_MESSAGE = _l("A month is written YYYY-MM, e.g. 2026-12.")
 
 
 class RowId(ma.fields.Integer):
@@ -20,6 +26,34 @@ class RowId(ma.fields.Integer):
     def __init__(self, **kwargs):
         kwargs.setdefault("validate", ma.validate.Range(1, MAX_ID))
         super().__init__(**kwargs)
+
+
+class MonthField(ma.fields.String):
+    """A month in a request, loaded as a clock.Month: "2026-12" in ASCII digits and nothing else, so that a
+    full-width or Arabic-Indic "２０２６-１２" is a 422 naming the field rather than another key for December."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-12", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Month:
+        try:
+            return Month.parse(super()._deserialize(value, attr, data, **kwargs))
+        except BadMonth:
+            # Text in the request's language, not the lazy message: marshmallow keeps only str as a message list.
+            raise ma.ValidationError(str(MONTH_MESSAGE)) from None
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+
+def month_from(text, field: str = "period") -> Month:
+    """A month from a page's form or query, or the command line: Invalid (422) naming `field` unless it is
+    written YYYY-MM in ASCII digits, as the API's MonthField answers."""
+    try:
+        return Month.parse(text)
+    except BadMonth:
+        raise invalid(field, MONTH_MESSAGE) from None
 
 
 class Blueprint(SmorestBlueprint):

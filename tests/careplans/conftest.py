@@ -5,11 +5,11 @@ import pytest
 
 from eldercare.elders.models import FamilyLink
 from eldercare.extensions import db as _db
-from eldercare.vouchers.issuance import issue_period
 from eldercare.vouchers.models import VoucherPolicy, VoucherTier
 
 from ..factories import UserFactory
 from ..orders.conftest import city, next_monday  # noqa: F401  the city fixture
+from ..vouchers.issuing import issue
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def setting(api, city):  # noqa: F811
     _db.session.commit()
     monday = next_monday().date()
     for month in {monday.strftime("%Y-%m"), (monday + timedelta(days=21)).strftime("%Y-%m")}:
-        issue_period(month)
+        issue(month)  # in its month: only the current month can be issued
     provider = city.provider("一", caregivers=2)
     family = UserFactory(role="family")
     _db.session.add(FamilyLink(elder_id=city.elder.id, user_id=family.id, relation="女儿"))

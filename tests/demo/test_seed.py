@@ -193,7 +193,7 @@ def test_elders_beyond_the_reference_city_are_refused(app, db):
 
 
 def test_every_district_has_a_voucher_policy_and_the_month_is_issued(seeded, db):
-    from eldercare.demo.people import REFERENCE_DATE
+    from eldercare.clock import Month
     from eldercare.vouchers import ledger
     from eldercare.vouchers.eligibility import explain
     from eldercare.vouchers.models import LedgerAccount, VoucherGrant, VoucherPolicy
@@ -201,7 +201,7 @@ def test_every_district_has_a_voucher_policy_and_the_month_is_issued(seeded, db)
     assert count(db, VoucherPolicy) == 6
     opened = set(db.session.scalars(select(LedgerAccount.owner_id).where(LedgerAccount.kind == "elder_available")))
     assert opened == set(db.session.scalars(select(Elder.id)))  # every elder's account, as at registration
-    period = f"{REFERENCE_DATE:%Y-%m}"
+    period = str(Month.current())  # the seed issues the current month, as the scheduler would
     issued = set(db.session.scalars(select(VoucherGrant.elder_id).where(VoucherGrant.period == period)))
     for elder in db.session.scalars(select(Elder)):
         assert (elder.id in issued) == explain(elder, period).eligible

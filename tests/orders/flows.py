@@ -8,10 +8,10 @@ import time_machine
 from eldercare.elders.models import FamilyLink
 from eldercare.extensions import db
 from eldercare.vouchers import ledger
-from eldercare.vouchers.issuance import issue_period
 from eldercare.vouchers.models import VoucherPolicy, VoucherTier
 
 from ..factories import UserFactory
+from ..vouchers.issuing import issue
 from .conftest import next_monday
 
 
@@ -25,7 +25,7 @@ def flow(api, city):
     db.session.add(policy)
     db.session.commit()
     start = next_monday()
-    issue_period(f"{start:%Y-%m}")
+    issue(f"{start:%Y-%m}")  # in its month: only the current month can be issued
     provider = city.provider("一", caregivers=1)
     carer_user = UserFactory(role="caregiver", provider_id=provider.id)
     provider.team[0].user_id = carer_user.id

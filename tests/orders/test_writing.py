@@ -14,10 +14,10 @@ from eldercare.notifications.models import Notification
 from eldercare.orders import booking
 from eldercare.orders.models import OrderOffer, OrderStatusChange, WorkOrder
 from eldercare.vouchers import ledger
-from eldercare.vouchers.issuance import issue_period
 from eldercare.vouchers.models import LedgerAccount, LedgerEntry, LedgerTransaction, VoucherPolicy, VoucherTier
 
 from ..factories import UserFactory
+from ..vouchers.issuing import issue
 from .conftest import next_monday
 from .flows import leave_available
 
@@ -36,7 +36,7 @@ def voucher_city(api, city, is_postgres):
     db.session.add(FamilyLink(elder_id=city.elder.id, user_id=family.id, relation="女儿"))
     db.session.commit()
     for week in (0, 1):
-        issue_period(f"{next_monday() + timedelta(weeks=week):%Y-%m}")
+        issue(f"{next_monday() + timedelta(weeks=week):%Y-%m}")  # in its month: only the current one is issued
     city.provider("一", caregivers=1, categories=[city.meal])  # offers meals only: a cleaning is escalated
     return city, family
 

@@ -1,13 +1,16 @@
 """The voucher API: policies (overlaps refused), issuance, the elder's account, and booking with vouchers."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+import time_machine
 
+from eldercare.clock import LOCAL, Month
 from eldercare.extensions import db
 from eldercare.vouchers import issuance, ledger
 
 from ..factories import ItemFactory, UserFactory
 from ..orders.conftest import next_monday
+from .issuing import issue
 
 
 def policy_body(town, **overrides):
@@ -57,6 +60,7 @@ def test_another_district_cannot_set_this_districts_policy(api, town):
                                                     json=policy_body(town)).status_code == 403
 
 
+@time_machine.travel(datetime(2026, 12, 15, 10, 0, tzinfo=LOCAL))  # only the current month can be issued
 def test_issuance_through_the_api_and_the_elders_account(api, town):
     elder = town.elder("moderate")
     response = api.as_(town.bureau).post("/api/v1/voucher-issuances", json={"period": "2026-12"})
@@ -83,7 +87,7 @@ def bookable(town):
                 ItemFactory(category=town.meal, price_fen=5000, duration_minutes=30), None,
                 operator=UserFactory(role="operator", scope_region_id=street.id), bureau=town.bureau)
     city.provider("近", km=0.5, categories=[town.meal], caregivers=2)
-    issuance.issue_period(f"{next_monday():%Y-%m}")  # the month of the visits booked below
+    issue(f"{next_monday():%Y-%m}")  # the month of the visits booked below
     return city
 
 
@@ -141,6 +145,7 @@ def test_a_death_releases_held_vouchers(api, bookable):
     assert ledger.check().ok
 
 
+@time_machine.travel(datetime(2026, 11, 28, 20, 30, tzinfo=LOCAL))
 def test_an_elder_assessed_mid_month_gets_this_months_vouchers_the_same_day(api, town):
     from ..elders.test_assessments import items_for_total
 
@@ -153,9 +158,5 @@ def test_an_elder_assessed_mid_month_gets_this_months_vouchers_the_same_day(api,
     account = api.as_(officer).get(f"/api/v1/elders/{elder.id}/voucher-account").json
     assert account["balance_fen"] == 30000 and account["eligible"]
     # The month's run later finds the grant already made.
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    period = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
-    assert issuance.issue_period(period).already == 1
+    assert issuance.issue_period(Month.current()).already == 1
     assert ledger.check().ok

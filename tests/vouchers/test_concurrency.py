@@ -1,13 +1,19 @@
 """The ledger under pressure: racing holds never overspend, racing issuances issue once, and a crash halfway
 through issuance followed by a rerun issues exactly the right total."""
 import threading
+from datetime import datetime
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
+from eldercare.clock import LOCAL, Month
 from eldercare.extensions import db
 from eldercare.vouchers import issuance, ledger
 from eldercare.vouchers.models import LedgerAccount, VoucherGrant
+
+DECEMBER = Month(2026, 12)
+IN_DECEMBER = time_machine.travel(datetime(2026, 12, 15, 10, 0, tzinfo=LOCAL))  # only the current month is issued
 
 
 def balance(kind, owner):
@@ -36,11 +42,12 @@ def run_at_once(app, count, work):
 
 
 @pytest.mark.postgres
+@IN_DECEMBER
 def test_fifty_concurrent_holds_never_overspend(app, town, is_postgres):
     if not is_postgres:
         pytest.skip("real concurrent connections need PostgreSQL")
     elder_id = town.elder().id  # threads must not touch the test's own session's objects
-    issuance.issue_period("2026-12")  # 30,000 fen available
+    issuance.issue_period(DECEMBER)  # 30,000 fen available
 
     def hold(i):
         available = ledger.account("elder_available", elder_id)
@@ -61,11 +68,12 @@ def test_fifty_concurrent_holds_never_overspend(app, town, is_postgres):
 
 
 @pytest.mark.postgres
+@IN_DECEMBER
 def test_two_issuances_of_one_month_racing_issue_once(app, town, is_postgres):
     if not is_postgres:
         pytest.skip("real concurrent connections need PostgreSQL")
     elders = [town.elder("moderate").id for _ in range(40)] + [town.elder("severe", "dibao").id for _ in range(10)]
-    reports = run_at_once(app, 2, lambda i: issuance.issue_period("2026-12"))
+    reports = run_at_once(app, 2, lambda i: issuance.issue_period(DECEMBER))
     assert sum(r.issued for r in reports) == 50
     assert sum(r.total_fen for r in reports) == 40 * 30000 + 10 * 50000
     db.session.expire_all()
@@ -75,6 +83,7 @@ def test_two_issuances_of_one_month_racing_issue_once(app, town, is_postgres):
     assert ledger.check().ok
 
 
+@IN_DECEMBER
 def test_a_crash_halfway_then_a_rerun_issues_exactly_the_right_total(town, monkeypatch):
     elders = [town.elder() for _ in range(7)]
     monkeypatch.setattr(issuance, "BATCH", 2)
@@ -91,12 +100,12 @@ def test_a_crash_halfway_then_a_rerun_issues_exactly_the_right_total(town, monke
 
     monkeypatch.setattr(issuance, "_write", crash_in_third_batch)
     with pytest.raises(RuntimeError):
-        issuance.issue_period("2026-12")
+        issuance.issue_period(DECEMBER)
     db.session.rollback()
     assert calls[2] == (2, 2 * 30000)
     assert sum(balance("elder_available", e.id) for e in elders) == 4 * 30000  # two batches landed
     monkeypatch.setattr(issuance, "_write", real)
-    report = issuance.issue_period("2026-12")
+    report = issuance.issue_period(DECEMBER)
     assert (report.issued, report.already) == (3, 4)
     assert sum(balance("elder_available", e.id) for e in elders) == 7 * 30000
     assert ledger.check().ok

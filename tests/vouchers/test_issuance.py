@@ -6,8 +6,9 @@ from sqlalchemy import select
 from eldercare.extensions import db
 from eldercare.vouchers import ledger
 from eldercare.vouchers.eligibility import explain
-from eldercare.vouchers.issuance import issue_period, lapse_period
 from eldercare.vouchers.models import LedgerAccount, LedgerTransaction
+
+from .issuing import issue, lapse
 
 
 def available(elder) -> int:
@@ -23,7 +24,7 @@ def test_eligible_elders_get_their_tier_and_others_nothing(town):
     unassessed = town.elder(None)
     deceased = town.elder("severe", status="deceased")
     young = town.elder("severe", birth_date=date(1970, 1, 1), id_number="321202197001010015")
-    report = issue_period("2026-12")
+    report = issue("2026-12")
     assert (report.eligible, report.issued, report.total_fen) == (3, 3, 30000 + 50000 + 40000)
     assert [available(e) for e in (moderate, severe_dibao, severe)] == [30000, 50000, 40000]
     assert [available(e) for e in (intact, unassessed, deceased, young)] == [0, 0, 0, 0]
@@ -32,8 +33,8 @@ def test_eligible_elders_get_their_tier_and_others_nothing(town):
 
 def test_a_rerun_issues_nothing_more(town):
     elder = town.elder()
-    assert issue_period("2026-12").issued == 1
-    again = issue_period("2026-12")
+    assert issue("2026-12").issued == 1
+    again = issue("2026-12")
     assert (again.issued, again.already, again.total_fen) == (0, 1, 0)
     assert available(elder) == 30000
     assert db.session.scalar(select(db.func.count(LedgerTransaction.id))) == 1
@@ -45,26 +46,26 @@ def test_the_budget_stops_issuance_and_names_who_was_left_out(town):
     first = town.elder("moderate")
     neediest = town.elder("severe", "dibao")
     second = town.elder("moderate", "tekun")
-    report = issue_period("2026-12")
+    report = issue("2026-12")
     # Neediest first: severe/dibao 50,000, then moderate/tekun 30,000; 10,000 left is not enough for 30,000.
     assert (report.issued, report.total_fen, report.left_out) == (2, 80000, [first.id])
     assert (available(neediest), available(second), available(first)) == (50000, 30000, 0)
     # Raising the budget later issues only to the one left out.
     town.policy.monthly_budget_fen = 120000
     db.session.commit()
-    later = issue_period("2026-12")
+    later = issue("2026-12")
     assert (later.issued, later.total_fen, later.left_out) == (1, 30000, [])
 
 
 def test_with_no_carry_over_last_months_money_lapses(town):
     elder = town.elder()
-    issue_period("2026-11")
-    assert lapse_period("2026-12") == 30000
+    issue("2026-11")
+    assert lapse("2026-12") == 30000
     assert available(elder) == 0
     lapsed = db.session.scalar(select(LedgerAccount.balance_fen).where(LedgerAccount.kind == "lapsed"))
     assert lapsed == 30000
-    assert lapse_period("2026-12") == 0  # once
-    issue_period("2026-12")
+    assert lapse("2026-12") == 0  # once
+    issue("2026-12")
     assert available(elder) == 30000
     assert ledger.check().ok
 
@@ -73,13 +74,13 @@ def test_carry_over_keeps_the_allowed_months_and_lapses_the_oldest(town):
     town.policy.carry_over_months = 1
     db.session.commit()
     elder = town.elder()
-    issue_period("2026-10")
-    issue_period("2026-11")
-    assert lapse_period("2026-11") == 0  # October is within one month of November
+    issue("2026-10")
+    issue("2026-11")
+    assert lapse("2026-11") == 0  # October is within one month of November
     assert available(elder) == 60000
-    issue_period("2026-12")
+    issue("2026-12")
     # At December: December and November are kept; October's 30,000 lapses.
-    assert lapse_period("2026-12") == 30000
+    assert lapse("2026-12") == 30000
     assert available(elder) == 60000
     assert ledger.check().ok
 

@@ -1,14 +1,24 @@
 """Voucher pages: the elder's account in plain words, the bureau's month of issuance."""
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+import pytest
+import time_machine
+
+from eldercare.clock import LOCAL
 from eldercare.elders.models import FamilyLink
 from eldercare.extensions import db
-from eldercare.vouchers import issuance
 
 from ..factories import UserFactory
+from .issuing import issue
 
-PERIOD = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+PERIOD = "2026-11"
+
+
+@pytest.fixture(autouse=True)
+def november():
+    """A fixed moment in the month the pages show and issue."""
+    with time_machine.travel(datetime(2026, 11, 28, 20, 30, tzinfo=LOCAL)):
+        yield
 
 
 def test_the_family_sees_the_balance_and_history_of_a_linked_elder(pages, town):
@@ -16,7 +26,7 @@ def test_the_family_sees_the_balance_and_history_of_a_linked_elder(pages, town):
     family = UserFactory(role="family")
     db.session.add(FamilyLink(elder_id=elder.id, user_id=family.id, relation="女儿"))
     db.session.commit()
-    issuance.issue_period(PERIOD)
+    issue(PERIOD)
     pages.login(family.username)
     html = pages.client.get(f"/elders/{elder.id}/vouchers").get_data(as_text=True)
     assert "500.00" in html and "每月服务券" in html and "+500.00" in html
@@ -64,3 +74,24 @@ def test_the_bureau_saves_a_policy_from_the_page_and_overlaps_are_explained(page
     assert "2027年服务券" in html and "500.00" in html
     again = pages.client.post(page, data=form | {"csrf_token": pages.token(page), "name": "重复"})
     assert again.status_code == 422 and "2027年服务券" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("event, status", [("hospital_admission", "住院"), ("death", "已故")])
+def test_a_suspended_elders_vouchers_are_shown_as_suspended_not_to_spend(api, pages, town, event, status):
+    elder = town.elder("moderate")
+    issue(PERIOD)
+    operator = UserFactory(role="operator", scope_region_id=town.community.parent_id)
+    pages.login(operator.username)
+    html = pages.client.get(f"/elders/{elder.id}/vouchers").get_data(as_text=True)
+    assert "可用余额" in html and "已暂停" not in html
+    assert api.as_(operator).get(f"/api/v1/elders/{elder.id}/voucher-account").json["suspended"] is False
+    recorded = api.as_(operator).post(f"/api/v1/elders/{elder.id}/events",
+                                      json={"kind": event, "occurred_on": "2026-11-27"})
+    assert recorded.status_code == 201, recorded.json
+    html = pages.client.get(f"/elders/{elder.id}/vouchers").get_data(as_text=True)
+    assert "可用余额" not in html  # nothing is to spend while vouchers are suspended
+    assert "已暂停" in html and "300.00" in html and status in html
+    english = pages.client.get(f"/elders/{elder.id}/vouchers?lang=en").get_data(as_text=True)
+    assert "To spend now" not in english and "Suspended" in english
+    account = api.as_(operator).get(f"/api/v1/elders/{elder.id}/voucher-account").json
+    assert account["suspended"] is True and (account["balance_fen"], account["held_fen"]) == (30000, 0)

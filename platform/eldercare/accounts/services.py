@@ -16,8 +16,10 @@ from ..errors import Conflict, Invalid, invalid
 from ..extensions import db
 from .models import PROVIDER_SCOPED_ROLES, REGION_SCOPED_ROLES, ROLES, SELF_SIGNUP_ROLES, ApiToken, User
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII digits only (`\d` takes any script's, "１３９..." was a phone) and `\Z`, not `$`, which lets a final line
+# break through.
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}\Z")
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}\Z")
 MIN_PASSWORD_LENGTH = 8
 
 # A real hash to compare against when the username is unknown, so a failed login takes the same time

@@ -26,7 +26,7 @@ class ItemSchema(ma.Schema):
 
 
 class ItemCreateSchema(ma.Schema):
-    code = ma.fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_.-]{2,40}$"))
+    code = ma.fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_.-]{2,40}\Z"))
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=80))
     name_en = ma.fields.String(load_default="", validate=validate.Length(max=120))
     category_code = ma.fields.String(required=True)

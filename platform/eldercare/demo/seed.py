@@ -370,8 +370,10 @@ VOUCHER_CATEGORIES = ("meal", "bathing", "cleaning", "escort", "medical_escort",
 
 
 def _seed_vouchers(regions: list[dict], categories: dict[str, int]) -> None:
-    """A voucher policy in every district from January 2026, and the reference month issued."""
+    """A voucher policy in every district from January 2026, and the current month issued (as the scheduler
+    would have on its 1st: only the current month can be issued)."""
     from ..catalog.models import Category
+    from ..clock import Month
     from ..vouchers.issuance import issue_period
     from ..vouchers.models import VoucherPolicy, VoucherTier
 
@@ -384,7 +386,7 @@ def _seed_vouchers(regions: list[dict], categories: dict[str, int]) -> None:
                 tiers=[VoucherTier(care_level=c, hardship=h, monthly_fen=f, copay_percent=p)
                        for c, h, f, p in VOUCHER_TIERS]))
     db.session.flush()
-    issue_period(f"{people.REFERENCE_DATE:%Y-%m}")  # commits
+    issue_period(Month.current())  # commits
 
 
 def _seed_care_plans(elder_ids: list[int]) -> None:
@@ -392,6 +394,7 @@ def _seed_care_plans(elder_ids: list[int]) -> None:
     visit for the elder (set up by the bureau) and the spouse's cleaning twice a week (set up by the family).
     The scheduler books their visits two days ahead."""
     from ..careplans.models import CarePlan
+    from ..clock import Month
     from ..vouchers.eligibility import explain
 
     caregiver = db.session.scalar(select(Caregiver).join(User, User.id == Caregiver.user_id)
@@ -404,8 +407,7 @@ def _seed_care_plans(elder_ids: list[int]) -> None:
     users = dict(db.session.execute(select(User.username, User.id).where(User.username.in_(("bureau", "family"))))
                  .all())
     first, second = db.session.scalars(select(Elder).where(Elder.id.in_(elder_ids[:2])).order_by(Elder.id))
-    period = f"{people.REFERENCE_DATE:%Y-%m}"
-    eligibility = explain(first, period)
+    eligibility = explain(first, str(Month.current()))  # the month the seed issued
     daily = items[0]
     pays = "voucher" if eligibility.eligible and eligibility.pays_for(daily.category_id) else "self"
     weekly = items[-1]

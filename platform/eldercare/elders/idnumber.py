@@ -5,9 +5,15 @@ WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 
 
+def ascii_digits(text: str) -> bool:
+    """Only 0-9: str.isdigit() (and int()) take any script's digits, and a full-width number is another string
+    for the same person, which the unique ID number would not catch."""
+    return text.isascii() and text.isdigit()
+
+
 def check_digit(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not ascii_digits(first17):
         raise ValueError("need exactly 17 digits")
     return CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
@@ -24,7 +30,7 @@ def gender_of(id_number: str) -> str:
 
 def is_valid(id_number: str) -> bool:
     """True for 18 characters with a real birth date and a matching check character (X upper-case)."""
-    if not isinstance(id_number, str) or len(id_number) != 18 or not id_number[:17].isdigit():
+    if not isinstance(id_number, str) or len(id_number) != 18 or not ascii_digits(id_number[:17]):
         return False
     try:
         birth_date_of(id_number)

@@ -42,7 +42,7 @@ def _check(fields: dict, *, today: date | None = None) -> dict[str, list[str]]:
     number, birth = fields["id_number"], fields["birth_date"]
     if len(number) != 18:
         fail("id_number", _l("A resident ID number has 18 characters."))
-    elif not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    elif not idnumber.ascii_digits(number[:17]) or number[17] not in "0123456789X":
         fail("id_number", _l("A resident ID number is 17 digits and a digit or X."))
     elif idnumber.check_digit(number[:17]) != number[17]:
         fail("id_number", _l("The check digit is wrong: the number was mistyped."))
@@ -77,7 +77,7 @@ def _check(fields: dict, *, today: date | None = None) -> dict[str, list[str]]:
         fail("hardship_since", _l("The date is in the future."))
     for i, contact in enumerate(fields.get("emergency_contacts") or []):
         if contact.get("phone") and not MOBILE.match(contact["phone"]) and not re.match(
-                r"^0\d{2,3}-?\d{7,8}$", contact["phone"]):
+                r"^0[0-9]{2,3}-?[0-9]{7,8}\Z", contact["phone"]):  # ASCII digits: `\d` takes any script's
             fail(f"emergency_contacts.{i}.phone", _l("Not a mainland mobile or landline number."))
     return errors
 

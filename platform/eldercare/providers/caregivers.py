@@ -26,8 +26,9 @@ def is_expired(certificate: Certificate, today: date | None = None) -> bool:
 def _parse_time(text) -> time | None:
     try:
         hours, minutes = str(text).split(":")
-        if len(hours) not in (1, 2) or len(minutes) != 2:
-            return None
+        digits = hours + minutes
+        if len(hours) not in (1, 2) or len(minutes) != 2 or not (digits.isascii() and digits.isdigit()):
+            return None  # int() would take "０８" (and " 8", "+8") for 8: ASCII digits only, as every pattern
         return time(int(hours), int(minutes))
     except ValueError:
         return None

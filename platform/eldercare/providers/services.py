@@ -25,8 +25,9 @@ from .scope import is_overseer, require_own_admin, reviews
 log = logging.getLogger(__name__)
 
 # The unified social credit code (统一社会信用代码): 18 digits and upper-case letters.
-LICENSE_RE = re.compile(r"^[0-9A-Z]{18}$")
-LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+# ASCII digits only, as accounts.services.MOBILE_RE.
+LICENSE_RE = re.compile(r"^[0-9A-Z]{18}\Z")
+LANDLINE_RE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}\Z")
 RADIUS_M = (500, 20000)
 APPLICATION_FIELDS = ("name", "license_no", "categories", "service_areas", "base_lat", "base_lng",
                       "service_radius_m", "phone", "address", "prices")

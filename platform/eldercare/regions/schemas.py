@@ -15,7 +15,7 @@ class RegionSchema(ma.Schema):
 
 class RegionCreateSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=80))
-    code = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z-]{2,32}$"))
+    code = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z-]{2,32}\Z"))
     level = ma.fields.String(required=True, validate=validate.OneOf(LEVELS))
     parent_id = RowId(load_default=None)
     lat = ma.fields.Float(load_default=None, validate=validate.Range(min=3.8, max=53.6))

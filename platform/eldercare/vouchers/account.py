@@ -1,16 +1,17 @@
 """An elder's voucher account as the elder, the family and the bureau see it."""
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 
+from ..clock import Month
 from ..extensions import db
 from .eligibility import explain
 from .models import LedgerAccount, LedgerEntry, LedgerTransaction
 
 
-def summary(elder, period: str | None = None, recent: int = 20) -> dict:
-    period = period or datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+def summary(elder, month: Month | None = None, recent: int = 20) -> dict:
+    """Balances, this month's allowance and why, and the recent history. `suspended` while the elder is not
+    active (in hospital, in an institution, deceased...): the balance is kept but nothing can be spent from it,
+    so it is not shown as available."""
+    period = str(month or Month.current())
     balances = dict(db.session.execute(select(LedgerAccount.kind, LedgerAccount.balance_fen).where(
         LedgerAccount.owner_id == elder.id, LedgerAccount.kind.in_(("elder_available", "elder_held")))).all())
     eligibility = explain(elder, period)
@@ -22,7 +23,8 @@ def summary(elder, period: str | None = None, recent: int = 20) -> dict:
         .where(LedgerAccount.kind == "elder_available", LedgerAccount.owner_id == elder.id)
         .order_by(LedgerEntry.id.desc()).limit(recent)).all()
     return dict(elder_id=elder.id, balance_fen=balances.get("elder_available", 0),
-                held_fen=balances.get("elder_held", 0), period=period, monthly_fen=eligibility.monthly_fen,
+                held_fen=balances.get("elder_held", 0), suspended=elder.status != "active", period=period,
+                monthly_fen=eligibility.monthly_fen,
                 eligible=eligibility.eligible, reasons=eligibility.reasons,
                 entries=[dict(at=e.created_at, kind=e.kind, amount_fen=e.amount_fen, period=e.period,
                               order_id=e.order_id, memo=e.memo) for e in entries])

@@ -41,8 +41,9 @@ def list_policies(pagination_parameters):
 @blp.arguments(IssuanceCreateSchema)
 @blp.response(201, IssuanceSchema)
 def issue(data):
-    """Issue a month's vouchers to every eligible elder in the caller's districts; idempotent per elder and
-    month."""
+    """Issue the current month's vouchers to every eligible elder in the caller's districts; idempotent per
+    elder and month. Any other month (one not begun, or one over and lapsed), or a month not written YYYY-MM in
+    ASCII digits, is a 422 naming `period`."""
     region = current_user.scope_region_id if current_user.role == "bureau" else None
     return issuance.issue_period(data["period"], region_id=region, actor=current_user)
 

@@ -8,29 +8,33 @@ from ..extensions import db
 
 
 @click.command("issue-vouchers")
-@click.option("--period", required=True, help="The month, YYYY-MM.")
+@click.option("--period", required=True, help="The current month, YYYY-MM (only it can be issued).")
 def issue_vouchers_command(period):
-    """Issue a month's vouchers to every eligible elder (idempotent: a rerun issues only what is missing)."""
+    """Lapse what may not carry over and issue the current month's vouchers to every eligible elder (idempotent:
+    a rerun issues only what is missing)."""
+    from ..apibase import month_from
     from .issuance import issue_period, lapse_period
 
     total = db.session.scalar(select(func.count(Elder.id)).where(Elder.status == "active",
                                                                  Elder.care_level.is_not(None)))
     try:
-        lapsed = lapse_period(period)
-        with click.progressbar(length=total, label=f"Issuing {period}", show_pos=True) as bar:
-            report = issue_period(period, progress=bar.update)
+        month = month_from(period)  # parsed once: "２０２６-１２" is refused, not taken for December
+        lapsed = lapse_period(month)
+        with click.progressbar(length=total, label=f"Issuing {month}", show_pos=True) as bar:
+            report = issue_period(month, progress=bar.update)
     except ServiceError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from None
-    click.echo(f"{period}: {report.issued:,} elders issued {report.total_fen / 100:,.2f} yuan; "
+    click.echo(f"{month}: {report.issued:,} elders issued {report.total_fen / 100:,.2f} yuan; "
                f"{report.already:,} already had theirs; {report.eligible:,} eligible; "
                f"{len(report.left_out):,} left out by the budget; {lapsed / 100:,.2f} yuan lapsed.")
 
 
 @click.command("check-ledger")
 def check_ledger_command():
-    """Prove from the entries that every transaction balances, every cached balance is right, and each month's
-    grants are exactly what the ledger issued."""
+    """Prove from the entries that every transaction balances, every cached balance is right, each month's
+    grants are exactly what the ledger issued, no elder was granted a month twice however it was spelled, and
+    every month is written YYYY-MM in ASCII digits."""
     from .ledger import check
 
     result = check()
@@ -43,6 +47,11 @@ def check_ledger_command():
         click.echo(f"account {account} is below zero")
     for period, granted, moved in result.grants_unmatched:
         click.echo(f"{period}: {granted} fen granted but {moved} fen issued to elders")
+    for month, elder_id, spellings in result.double_grants:
+        click.echo(f"elder {elder_id} was granted {month} {len(spellings)} times: {', '.join(spellings)}")
+    for table, row, period in result.odd_periods:
+        where = f"{table} row of elder {row}" if table == "voucher_grants" else f"{table} row {row}"
+        click.echo(f"{where}: period {period!r} is not a month written YYYY-MM in ASCII digits")
     if not result.ok:
         raise SystemExit(1)
     click.echo("The ledger balances.")

@@ -13,13 +13,16 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..audit.services import record
+from ..clock import Month
 from ..db import utcnow
 from ..elders.models import CARE_LEVELS, Elder
 from ..elders.scope import community_ids
+from ..errors import Invalid
 from ..extensions import db
 from ..regions.models import Region
 from ..regions.services import descendant_ids
@@ -72,11 +75,27 @@ def districts_in(region_id: int | None) -> list[int]:
     return list(db.session.scalars(stmt.order_by(Region.id)))
 
 
-def issue_period(period: str, *, region_id: int | None = None, actor=None,
+def only_the_current_month(month: Month) -> str:
+    """The month as the key it is stored under ("2026-12"), if it is the current month; Invalid (422) naming
+    `period` otherwise. A month that has not begun would pay out ahead of time, one that is over would pay
+    again what has lapsed; the scheduler's catch-up after a missed 1st is in the month too."""
+    if not isinstance(month, Month):  # parsed once, where it came in (MonthField, month_from): never text here
+        raise TypeError(f"a clock.Month, not {month!r}")
+    current = Month.current()
+    if month != current:
+        message = _l("Only the current month, %(current)s, can be issued or lapsed: not %(month)s.",
+                     current=str(current), month=str(month))
+        raise Invalid(message, {"period": [message]})
+    return str(month)
+
+
+def issue_period(month: Month, *, region_id: int | None = None, actor=None,
                  progress: Callable[[int], None] | None = None) -> IssueReport:
-    """Issue `period`'s vouchers to every eligible elder in the districts under `region_id` (all if None).
-    Commits batch by batch. On PostgreSQL districts are issued side by side on their own connections: each has
-    its own budget account and elders, so they never wait for each other, and the database's cores all work."""
+    """Issue the month's vouchers to every eligible elder in the districts under `region_id` (all if None);
+    only the current month. Commits batch by batch. On PostgreSQL districts are issued side by side on their
+    own connections: each has its own budget account and elders, so they never wait for each other, and the
+    database's cores all work."""
+    period = only_the_current_month(month)
     start = period_start(period)
     work = [(d, policy.id) for d in districts_in(region_id) if (policy := policy_for(d, period)) is not None]
     actor_id = getattr(actor, "id", None)
@@ -249,10 +268,10 @@ def _apply_entries(transaction_ids: list[int]) -> None:
                        .values(balance_fen=accounts.c.balance_fen + sums.c.delta))
 
 
-def lapse_period(period: str, *, region_id: int | None = None, actor=None) -> int:
-    """At the start of `period`, return to the bureau every available fen older than the policy lets carry
-    over (spending uses the oldest money first). Idempotent: 'lapse:<elder>:<period>'."""
-    period_start(period)  # refuses a malformed month
+def lapse_period(month: Month, *, region_id: int | None = None, actor=None) -> int:
+    """At the start of the month (only the current one), return to the bureau every available fen older than
+    the policy lets carry over (spending uses the oldest money first). Idempotent: 'lapse:<elder>:<period>'."""
+    period = only_the_current_month(month)
     lapsed_total = 0
     for district_id in districts_in(region_id):
         policy = policy_for(district_id, period)
@@ -281,14 +300,11 @@ def lapse_period(period: str, *, region_id: int | None = None, actor=None) -> in
     return lapsed_total
 
 
-def issue_now_if_eligible(elder, *, actor=None, period: str | None = None):
+def issue_now_if_eligible(elder, *, actor=None, month: Month | None = None):
     """Give an elder who has just become eligible this month's vouchers the same day (once, like any grant)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     from .eligibility import district_of, explain
 
-    period = period or datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    period = only_the_current_month(month or Month.current())
     eligibility = explain(elder, period)
     if not eligibility.eligible:
         return None

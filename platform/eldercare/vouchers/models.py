@@ -12,6 +12,12 @@ TIER_HARDSHIP = ("any", "none", "low_income", "dibao", "tekun")
 ACCOUNT_KINDS = ("bureau_budget", "elder_available", "elder_held", "provider_payable", "lapsed")
 NEVER_NEGATIVE = ("elder_available", "elder_held", "provider_payable", "lapsed")
 TRANSACTION_KINDS = ("issue", "hold", "release", "capture", "lapse", "reversal")
+# A month as it is stored: YYYY-MM in ASCII digits, month 01 to 12. The once-per-elder-and-month key is this
+# text, so "２０２６-１２" must never reach it as another December. One expression for SQLite and PostgreSQL (no
+# GLOB in one, no regular expressions in the other): seven characters, the dash fifth, the other six ASCII digits.
+CANONICAL_PERIOD = ("length(period) = 7 AND substr(period, 5, 1) = '-' "
+                    "AND trim(substr(period, 1, 4) || substr(period, 6, 2), '0123456789') = '' "
+                    "AND substr(period, 6, 2) BETWEEN '01' AND '12'")
 
 policy_categories = Table(
     "voucher_policy_categories",
@@ -89,6 +95,7 @@ class LedgerTransaction(db.Model):
     'issue:<elder>:<period>' can exist once."""
 
     __tablename__ = "ledger_transactions"
+    __table_args__ = (CheckConstraint(CANONICAL_PERIOD, name="period_canonical"),)  # NULL: no month, passes
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(12))
@@ -128,6 +135,7 @@ class VoucherGrant(db.Model):
     one balanced transaction, the district's budget account on one side and each elder's account on the other."""
 
     __tablename__ = "voucher_grants"
+    __table_args__ = (CheckConstraint(CANONICAL_PERIOD, name="period_canonical"),)
 
     period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM; first, for a month's grants
     elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), primary_key=True)

@@ -1,21 +1,19 @@
 """Voucher policies as data, set by the bureau for its districts."""
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from ..audit.services import record
 from ..catalog.models import Category
+from ..clock import Month
 from ..elders.models import CARE_LEVELS
 from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
 from ..regions.models import Region
 from ..regions.services import descendant_ids
-from .eligibility import period_start
 from .models import TIER_HARDSHIP, VoucherPolicy, VoucherTier
 
 
-def create_policy(actor, *, region_id: int, name: str, valid_from: str, valid_to: str | None, tiers: list[dict],
+def create_policy(actor, *, region_id: int, name: str, valid_from: Month, valid_to: Month | None, tiers: list[dict],
                   categories: list[str], carry_over_months: int = 0,
                   monthly_budget_fen: int | None = None) -> VoucherPolicy:
     """A district's policy; refused (409) when it overlaps another policy of the same district."""
@@ -26,8 +24,9 @@ def create_policy(actor, *, region_id: int, name: str, valid_from: str, valid_to
     elif actor.role != "admin" and (actor.role != "bureau" or actor.scope_region_id is None
                                     or region_id not in descendant_ids(actor.scope_region_id)):
         raise Forbidden(_l("Only the bureau of this district can set its voucher policy."))
-    start = period_start(valid_from, "valid_from")
-    end = period_start(valid_to, "valid_to") if valid_to else None
+    # The months come parsed (MonthField, month_from): a policy's months are the first days of its months.
+    start = valid_from.first_day
+    end = valid_to.first_day if valid_to is not None else None
     if end is not None and end < start:
         errors["valid_to"] = [_l("The last month is before the first.")]
     if not tiers:
@@ -65,7 +64,3 @@ def create_policy(actor, *, region_id: int, name: str, valid_from: str, valid_to
     record("voucher_policy.created", policy, actor=actor, region_id=region_id, valid_from=start.isoformat(),
            valid_to=end.isoformat() if end else None, tiers=tiers, categories=categories)
     return policy
-
-
-def month_of(day: date) -> str:
-    return f"{day:%Y-%m}"

@@ -1,11 +1,9 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ..apibase import RowId
+from ..apibase import MonthField, RowId
 from ..elders.models import CARE_LEVELS
 from .models import TIER_HARDSHIP
-
-MONTH = validate.Regexp(r"^\d{4}-\d{2}$", error="A month is written YYYY-MM, e.g. 2026-12.")
 
 
 class TierSchema(ma.Schema):
@@ -18,8 +16,8 @@ class TierSchema(ma.Schema):
 class PolicyCreateSchema(ma.Schema):
     region_id = RowId(required=True, metadata={"description": "a district"})
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=80))
-    valid_from = ma.fields.String(required=True, validate=MONTH)
-    valid_to = ma.fields.String(load_default=None, allow_none=True, validate=MONTH)
+    valid_from = MonthField(required=True)
+    valid_to = MonthField(load_default=None, allow_none=True)
     tiers = ma.fields.List(ma.fields.Nested(TierSchema), required=True)
     categories = ma.fields.List(ma.fields.String(), required=True)
     carry_over_months = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=12))
@@ -39,7 +37,7 @@ class PolicySchema(ma.Schema):
 
 
 class IssuanceCreateSchema(ma.Schema):
-    period = ma.fields.String(required=True, validate=MONTH)
+    period = MonthField(required=True, metadata={"description": "the current month: only it can be issued"})
 
 
 class IssuanceSchema(ma.Schema):
@@ -64,6 +62,8 @@ class VoucherAccountSchema(ma.Schema):
     elder_id = ma.fields.Integer()
     balance_fen = ma.fields.Integer()
     held_fen = ma.fields.Integer()
+    suspended = ma.fields.Boolean(metadata={"description": "the elder is not active (in hospital, deceased...): "
+                                                           "nothing can be spent, the balance is kept"})
     period = ma.fields.String()
     monthly_fen = ma.fields.Integer()
     eligible = ma.fields.Boolean()

@@ -1,7 +1,5 @@
 """Voucher pages: the elder's (and family's) balance and history, and the bureau's month of issuance."""
 from collections import Counter, defaultdict
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..apibase import month_from
+from ..clock import Month
 from ..elders.models import CARE_LEVEL_LABELS, HARDSHIP_LABELS, Elder
 from ..elders.scope import visible_condition, visible_elder
 from ..errors import ServiceError
@@ -16,17 +16,13 @@ from ..extensions import db
 from ..regions.models import Region
 from ..web.forms import submit
 from . import account, issuance
-from .eligibility import explain, period_start
+from .eligibility import explain
 from .models import VoucherGrant
 
 bp = Blueprint("voucher_pages", __name__)
 KIND_WORDS = {"issue": _l("Monthly vouchers"), "hold": _l("Held for a booked service"),
               "release": _l("Returned: a service was cancelled"), "capture": _l("Paid for a service"),
               "lapse": _l("Expired unused"), "reversal": _l("Correction")}
-
-
-def this_month() -> str:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
 
 @bp.route("/elders/<int:elder_id>/vouchers")
@@ -50,20 +46,25 @@ def issuance_page():
     but has nothing yet, and why anyone is not eligible."""
     if current_user.role not in ("bureau", "admin"):
         abort(403)
-    period = request.values.get("period") or this_month()
-    try:
-        period_start(period)
-    except ServiceError:
-        period = this_month()
+    # The month shown and issued, parsed once: a month in other digits is refused here, never taken for
+    # another spelling of one (the issuance key was the raw string). Only the current month can be issued.
+    errors, month = {}, Month.current()
+    if request.values.get("period"):
+        try:
+            month = month_from(request.values["period"])
+        except ServiceError as refusal:
+            errors = refusal.errors
     region = current_user.scope_region_id if current_user.role == "bureau" else None
-    if request.method == "POST":
-        report, errors = submit(lambda: issuance.issue_period(period, region_id=region, actor=current_user))
+    if request.method == "POST" and not errors:
+        report, errors = submit(lambda: issuance.issue_period(month, region_id=region, actor=current_user))
         if report is not None:
             flash(_("Issued %(period)s: %(count)d elders, %(yuan)s yuan; %(already)d already had theirs.",
-                    period=period, count=report.issued, yuan=f"{report.total_fen / 100:,.2f}",
+                    period=report.period, count=report.issued, yuan=f"{report.total_fen / 100:,.2f}",
                     already=report.already), "success")
-        return redirect(url_for(".issuance_page", period=period))
-    return render_template("vouchers/issuance.html", period=period, **_month_facts(period))
+            return redirect(url_for(".issuance_page", period=str(month)))
+    period = str(month)
+    return render_template("vouchers/issuance.html", period=period, errors=errors,
+                           can_issue=month == Month.current(), **_month_facts(period)), 422 if errors else 200
 
 
 def _month_facts(period: str) -> dict:
@@ -131,9 +132,11 @@ def policies_page():
                         message = _("Amounts are numbers of yuan; co-payments whole percentages.")
                         raise ServiceError(message, {"tiers": [message]}, code=422) from None
             budget = form.get("monthly_budget_yuan", "").strip()
+            valid_from = month_from(form.get("valid_from", ""), "valid_from")
+            valid_to = month_from(form["valid_to"], "valid_to") if form.get("valid_to") else None
             return create_policy(
                 current_user, region_id=int(form.get("region_id") or 0), name=form.get("name", "").strip(),
-                valid_from=form.get("valid_from", ""), valid_to=form.get("valid_to") or None, tiers=tiers,
+                valid_from=valid_from, valid_to=valid_to, tiers=tiers,
                 categories=form.getlist("categories"), carry_over_months=int(form.get("carry_over_months") or 0),
                 monthly_budget_fen=round(float(budget) * 100) if budget else None)
 
