@@ -1,22 +1,26 @@
 """Voucher pages: the elder's account in plain words, the bureau's month of issuance."""
-from datetime import datetime
-from zoneinfo import ZoneInfo
+import pytest
 
+from eldercare import clock
 from eldercare.elders.models import FamilyLink
 from eldercare.extensions import db
 from eldercare.vouchers import issuance
 
 from ..factories import UserFactory
 
-PERIOD = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+@pytest.fixture
+def period() -> str:
+    """This month in Beijing when the test runs (read once at import, it was last month after a month's turn)."""
+    return str(clock.this_month())
 
 
-def test_the_family_sees_the_balance_and_history_of_a_linked_elder(pages, town):
+def test_the_family_sees_the_balance_and_history_of_a_linked_elder(pages, town, period):
     elder = town.elder("severe", "dibao")
     family = UserFactory(role="family")
     db.session.add(FamilyLink(elder_id=elder.id, user_id=family.id, relation="女儿"))
     db.session.commit()
-    issuance.issue_period(PERIOD)
+    issuance.issue_period(period)
     pages.login(family.username)
     html = pages.client.get(f"/elders/{elder.id}/vouchers").get_data(as_text=True)
     assert "500.00" in html and "每月服务券" in html and "+500.00" in html
@@ -24,15 +28,15 @@ def test_the_family_sees_the_balance_and_history_of_a_linked_elder(pages, town):
     assert pages.client.get(f"/elders/{other.id}/vouchers").status_code == 404
 
 
-def test_the_bureau_sees_the_month_and_issues_it_from_the_page(pages, town):
+def test_the_bureau_sees_the_month_and_issues_it_from_the_page(pages, town, period):
     town.elder("moderate")
     town.elder("severe", "dibao")
     town.elder(None)
     pages.login(town.bureau.username)
-    before = pages.client.get(f"/bureau/vouchers?period={PERIOD}").get_data(as_text=True)
+    before = pages.client.get(f"/bureau/vouchers?period={period}").get_data(as_text=True)
     assert "尚未发放" in before
-    response = pages.client.post(f"/bureau/vouchers?period={PERIOD}",
-                                 data={"csrf_token": pages.token(f"/bureau/vouchers?period={PERIOD}")})
+    response = pages.client.post(f"/bureau/vouchers?period={period}",
+                                 data={"csrf_token": pages.token(f"/bureau/vouchers?period={period}")})
     assert response.status_code == 302
     after = pages.client.get(response.headers["Location"]).get_data(as_text=True)
     assert "800.00" in after  # 300.00 + 500.00
