@@ -1,4 +1,4 @@
-# Yiyang: `make run` sets everything up and serves the demo city; `make test` runs the whole suite.
+# Yiyang: `make run` sets everything up and serves the demo city with its scheduler; `make test` runs the whole suite.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -26,8 +26,9 @@ db: install
 seed: db
 	$(FLASK) seed-demo --elders $(ELDERS)
 
+# The pages and the scheduler (care plans become orders, unanswered offers move on); Ctrl-C stops both.
 run: seed translations
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 test: install translations
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,8 +1,19 @@
-"""flask commands: create-user, seed-demo, ..."""
+"""flask commands: create-user, seed-demo, serve, ..."""
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import ScriptInfo, with_appcontext
 
 from .extensions import db
+
+log = logging.getLogger(__name__)
 
 
 def register_cli(app: Flask) -> None:
@@ -18,6 +29,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(issue_vouchers_command)
     app.cli.add_command(check_ledger_command)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(serve_command)
     from .careplans.cli import make_planned_orders_command
 
     app.cli.add_command(make_planned_orders_command)
@@ -67,3 +79,67 @@ def import_events_command(path):
         click.echo(f"line {line}: {number or '-'}: {reason}")
     if report.rejected:
         raise SystemExit(1)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve_command(host, port):
+    """Serve the pages and run the scheduler beside them, as `make run` does: without the scheduler care plans
+    never become orders and unanswered offers never move on. Ctrl-C stops both. In production run the WSGI
+    server and `flask scheduler` as two services instead."""
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()
+    scheduler = _start_scheduler(click.get_current_context().find_object(ScriptInfo))
+    stopping, died = threading.Event(), []
+
+    def watch():
+        # A server without its scheduler looks fine and quietly does half the work: stop both instead.
+        code = scheduler.wait()
+        if not stopping.is_set():
+            died.append(code)
+            log.error("the scheduler process exited (status %s); stopping the server", code)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, name="scheduler-watch", daemon=True).start()
+    # Ctrl-C, and `kill` (SIGTERM), stop the server, and the scheduler with it below. Set here because a shell
+    # starts a background job (`make run &`) with SIGINT ignored, and Python then leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)  # a reloader would start a second scheduler
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stopping.set()
+        _stop(scheduler)
+    if died:
+        raise SystemExit(1)
+
+
+def _start_scheduler(info: ScriptInfo | None) -> subprocess.Popen:
+    """`flask scheduler` for the same app, as a child process. Its own session, so Ctrl-C reaches only this
+    process, which stops it in order; and on Linux it is told to stop if this process dies without doing so."""
+    app_path = (info.app_import_path if info else None) or os.environ.get("FLASK_APP") or "wsgi"
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", app_path, "scheduler"],
+                            start_new_session=True, preexec_fn=_stop_with_parent)
+
+
+def _stop_with_parent() -> None:
+    """In the child before exec: SIGTERM when the parent dies (prctl PR_SET_PDEATHSIG; Linux only), so a
+    server killed with SIGKILL leaves no scheduler behind."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+def _stop(scheduler: subprocess.Popen) -> None:
+    if scheduler.poll() is not None:
+        return
+    scheduler.terminate()  # SIGTERM: `flask scheduler` shuts down in order and exits 0
+    try:
+        scheduler.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        scheduler.kill()
+        scheduler.wait()

@@ -5,6 +5,8 @@ import logging
 
 from flask import Flask
 
+from . import clock
+
 log = logging.getLogger(__name__)
 _app: Flask | None = None  # set by the scheduler process; APScheduler stores jobs by reference, not closures
 
@@ -30,13 +32,10 @@ def expire_offers() -> int:
 def monthly_vouchers() -> int:
     """On the 1st: lapse what may not carry over, then issue the month (both idempotent, so a second
     scheduler, a retry or a run after a crash changes nothing more)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     from .extensions import db
     from .vouchers.issuance import issue_period, lapse_period
 
-    period = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    period = clock.this_month()  # Beijing's month: at 00:05 on the 1st a UTC server is still on the last day
     with _app.app_context():
         lapse_period(period)
         report = issue_period(period)
@@ -59,15 +58,14 @@ def auto_confirm_visits() -> int:
 def planned_orders() -> int:
     """Book the care plans' visits of the day that starts PLAN_AHEAD_HOURS from now (48 by default). Hourly,
     so a plan made today still gets its visits the day after tomorrow; reruns make nothing twice."""
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
+    from datetime import timedelta
 
     from .careplans.making import make_planned_orders
     from .extensions import db
 
     with _app.app_context():
         ahead = timedelta(hours=_app.config["PLAN_AHEAD_HOURS"])
-        day = (datetime.now(ZoneInfo("Asia/Shanghai")) + ahead).date()
+        day = clock.local_date(clock.now() + ahead)
         report = make_planned_orders(day)
         db.session.commit()  # the plans' orders are committed batch by batch; this ends the job's last transaction
     if report.made or report.refused:
@@ -82,5 +80,5 @@ JOBS = (
     ("planned-orders", planned_orders, lambda config: dict(trigger="interval", hours=1)),
     # 00:05 Beijing time on the 1st of each month.
     ("monthly-vouchers", monthly_vouchers,
-     lambda config: dict(trigger="cron", day=1, hour=0, minute=5, timezone="Asia/Shanghai")),
+     lambda config: dict(trigger="cron", day=1, hour=0, minute=5, timezone=clock.LOCAL)),
 )

@@ -2,6 +2,8 @@
 later). APScheduler keeps its jobs in the application's database, so they survive a restart; what each job
 acts on (an offer's deadline, a month's issuance) is itself in the database, so nothing is lost while the
 process is down: the next run catches up."""
+import signal
+
 import click
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -36,6 +38,8 @@ def scheduler_command(once):
         return
     scheduler = build_scheduler(app)
     click.echo(f"Scheduler running {len(jobs.JOBS)} jobs; Ctrl-C to stop.")
+    # SIGTERM (a service manager's stop, `flask serve` stopping its scheduler) shuts down as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -1,10 +1,11 @@
 """An operator registers an elder through the pages, fixes a mistyped ID number, and records a hospital stay."""
 import os
 import re
-from datetime import date
 
 import pytest
 from playwright.sync_api import expect
+
+from eldercare import clock
 
 from ..elders.conftest import payload
 from ..factories import CommunityFactory, DistrictFactory, StreetFactory, UserFactory
@@ -50,7 +51,7 @@ def test_operator_registers_an_elder_and_records_a_hospital_stay(page, console_e
     assert_big_enough(page)
 
     page.get_by_label("事件").select_option(label="住院")
-    page.get_by_label("发生日期").fill(date.today().isoformat())
+    page.get_by_label("发生日期").fill(clock.today().isoformat())
     page.get_by_role("button", name="登记", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("状态：住院中。")
     expect(page.locator("main")).to_contain_text("在册 → 住院中")

@@ -1,6 +1,7 @@
 """The real thing in a real browser: every role logs in through the login page, sees its own home page and
 logs out; the language switch; the API docs page with the vendored Swagger UI; nothing leaves 127.0.0.1."""
 import re
+import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -79,7 +80,16 @@ def test_skip_link_is_first_and_reaches_the_content(page):
     expect(page).to_have_url(re.compile(r"#main$"))
 
 
+def wait_until_styled(page):
+    """Return once the page's stylesheets and fonts apply. A test that waits only for an element's text can
+    measure before then and read the browser's default 16 px body (it did, under load)."""
+    page.wait_for_load_state("load")  # the load event waits for the stylesheets in the head
+    page.wait_for_function("[...document.querySelectorAll('link[rel=stylesheet]')].every(link => link.sheet)")
+    page.evaluate("document.fonts.ready.then(() => true)")
+
+
 def assert_big_enough(page):
+    wait_until_styled(page)
     font_size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert font_size >= 20
     for target in page.locator("a:visible, button:visible, input:visible").all():
@@ -127,3 +137,17 @@ def test_api_docs_page_renders_swagger_ui_offline(page, requests_made, console_e
     assert any(url.endswith("/api/v1/openapi.json") for url in requests_made)
     assert console_errors == []  # nothing refused by the Content-Security-Policy
     assert outside(requests_made) == []
+
+
+def test_measuring_waits_for_a_slow_stylesheet(page):
+    """The 16 px body measured under load: measured before its stylesheet arrived, a page looks too small."""
+
+    def slow(route):
+        # Not time.sleep: under CI's moved clock (libfaketime 0.9.10 with the monotonic clock left real) Python
+        # 3.11's sleep fails with EINVAL (libfaketime issue #426); a timed wait on an event does not.
+        threading.Event().wait(0.5)
+        route.continue_()
+
+    page.route(re.compile(r"\.css(\?|$)"), slow)
+    page.goto("/login", wait_until="commit")  # back before the stylesheet has arrived
+    assert_big_enough(page)

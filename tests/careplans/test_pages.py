@@ -1,14 +1,14 @@
 """Care-plan pages: the family's plans with the month calendar and the voucher forecast, making a plan with
 inline errors, skipping and ending from the page; the provider's two weeks of planned work."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from eldercare import clock
 from eldercare.careplans.models import CarePlan
 from eldercare.extensions import db
 
 from ..factories import UserFactory
-from ..orders.conftest import LOCAL
 
 
 def text(r) -> str:
@@ -17,7 +17,7 @@ def text(r) -> str:
 
 def form(s, **extra):
     return {"elder_id": s["city"].elder.id, "item_id": s["city"].lunch.id, "freq": "weekly", "weekdays": ["0", "3"],
-            "interval_weeks": "1", "time": "11:30", "start_date": datetime.now(LOCAL).date().isoformat(),
+            "interval_weeks": "1", "time": "11:30", "start_date": clock.today().isoformat(),
             "pay_with": "voucher"} | extra
 
 
@@ -35,8 +35,8 @@ def test_the_family_makes_a_plan_and_sees_it_in_the_calendar(setting, pages):
     assert (plan.freq, plan.weekdays, plan.time_of_day.strftime("%H:%M")) == ("weekly", [0, 3], "11:30")
     page = text(pages.client.get(f"/care-plans?elder_id={s['city'].elder.id}"))
     assert "每周的周一、周四 11:30" in page
-    today = datetime.now(LOCAL).date()
-    last = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    today = clock.today()
+    last = clock.Month.of(today).last_day
     expected = sum(1 for n in range((last - today).days + 1) if (today + timedelta(days=n)).weekday() in (0, 3))
     assert page.count(f"11:30 {s['city'].lunch.name}") == expected
 
@@ -81,7 +81,7 @@ def test_the_provider_sees_two_weeks_of_planned_work(setting, pages, api):
     s = setting
     api.as_(s["city"].bureau).post("/api/v1/care-plans", json={
         "elder_id": s["city"].elder.id, "item_id": s["city"].lunch.id, "provider_id": s["provider"].id,
-        "rule": {"freq": "daily", "time": "08:30"}, "start_date": datetime.now(LOCAL).date().isoformat(),
+        "rule": {"freq": "daily", "time": "08:30"}, "start_date": clock.today().isoformat(),
         "pay_with": "self"})
     pages.login(s["provider"].admin.username)
     page = text(pages.client.get("/provider/planned"))

@@ -1,10 +1,12 @@
 """Care plans through the API and the order-making job: each rule makes its orders, once; skips, pauses,
 hospital stays and death; continuity of provider and caregiver; the month's voucher forecast."""
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
+from eldercare import clock
 from eldercare.careplans.making import make_planned_orders
 from eldercare.careplans.models import CarePlan
 from eldercare.elders import registry
@@ -27,12 +29,18 @@ def orders_of(plan_id) -> list[WorkOrder]:
                               .order_by(WorkOrder.plan_date)).all()
 
 
+def made_at(s, d) -> datetime:
+    """When the scheduler makes day d's orders: 09:00 two days before (its 48 hours ahead)."""
+    return datetime.combine(s["monday"] + timedelta(days=d - 2), time(9), LOCAL)
+
+
 def make(s, days):
-    """Make each day's orders with the clock at 09:00 two days before (the scheduler's 48 hours ahead)."""
+    """Make each day's orders with the clock set to `made_at`, so the job's own writes and its offers'
+    deadlines agree with the moment it is given."""
     out = []
     for d in days:
-        day = s["monday"] + timedelta(days=d)
-        out.append(make_planned_orders(day, now=datetime.combine(day - timedelta(days=2), time(9), LOCAL)))
+        with time_machine.travel(made_at(s, d), tick=True):
+            out.append(make_planned_orders(s["monday"] + timedelta(days=d), now=made_at(s, d)))
     return out
 
 
@@ -101,14 +109,14 @@ def test_a_hospital_stay_pauses_every_plan_and_the_discharge_resumes_them(settin
     tidy = new_plan(s, item_id=s["city"].tidy.id, pay_with="self", rule={"freq": "daily", "time": "15:00"}).json
     make(s, [0])
     registry.record_event(s["city"].operator, s["city"].elder, "hospital_admission",
-                          occurred_on=datetime.now(LOCAL).date())
+                          occurred_on=clock.today())
     db.session.commit()
     assert {p.status for p in db.session.scalars(select(CarePlan))} == {"paused"}
     assert {o.status for o in orders_of(lunch["id"]) + orders_of(tidy["id"])} == {"cancelled"}
     make(s, [1])
     assert len(orders_of(lunch["id"])) == 1
     registry.record_event(s["city"].operator, s["city"].elder, "hospital_discharge",
-                          occurred_on=datetime.now(LOCAL).date())
+                          occurred_on=clock.today())
     db.session.commit()
     assert {p.status for p in db.session.scalars(select(CarePlan))} == {"active"}
     make(s, [2])
@@ -119,7 +127,7 @@ def test_a_hospital_stay_pauses_every_plan_and_the_discharge_resumes_them(settin
 def test_a_death_ends_every_plan(setting):
     s = setting
     plan = new_plan(s).json
-    registry.record_event(s["city"].operator, s["city"].elder, "death", occurred_on=datetime.now(LOCAL).date())
+    registry.record_event(s["city"].operator, s["city"].elder, "death", occurred_on=clock.today())
     db.session.commit()
     ended = db.session.get(CarePlan, plan["id"])
     assert ended.status == "ended" and "died" in ended.end_reason
@@ -145,8 +153,12 @@ def test_the_same_provider_and_caregiver_keep_the_plan(setting):
     make(s, [0])
     first = orders_of(plan["id"])[0]
     carer = s["provider"].team[1]
-    r = s["api"].as_(s["provider"].admin).post(f"/api/v1/orders/{first.id}/accept", json={"caregiver_id": carer.id})
-    assert r.status_code == 200
+    # The provider answers ten minutes after the offer, within its deadline, whatever today's real date is (this
+    # test once ran at the real time and failed from the Saturday 09:30 before the Monday, when the offer lapsed).
+    with time_machine.travel(made_at(s, 0) + timedelta(minutes=10), tick=True):
+        r = s["api"].as_(s["provider"].admin).post(f"/api/v1/orders/{first.id}/accept",
+                                                   json={"caregiver_id": carer.id})
+    assert r.status_code == 200, r.json
     kept = db.session.get(CarePlan, plan["id"])
     db.session.refresh(kept)
     assert (kept.provider_id, kept.caregiver_id) == (s["provider"].id, carer.id)
@@ -170,29 +182,39 @@ def test_bad_plans_are_refused_naming_the_field(setting):
                         ({"freq": "daily", "time": "25:00"}, "rule.time")):
         r = new_plan(s, rule=rule)
         assert r.status_code == 422 and field in r.json["errors"], r.json
-    past = new_plan(s, start_date=(datetime.now(LOCAL).date() - timedelta(days=1)).isoformat())
+    past = new_plan(s, start_date=(clock.today() - timedelta(days=1)).isoformat())
     assert past.status_code == 422 and "start_date" in past.json["errors"]
     stranger = s["api"].as_(s["city"].provider("二").admin).post("/api/v1/care-plans", json={})
     assert stranger.status_code in (403, 422)
 
 
-def test_the_family_sees_the_voucher_shortfall_and_when_it_bites(setting):
+# Wednesday 2 December 2026, 10:00 in Beijing: the next Monday (the 7th) and three weeks on are in December, so
+# one month's 30,000 fen is issued and the 25 days of planned care to the 31st cost more than it covers.
+EARLY_IN_A_MONTH = datetime(2026, 12, 2, 10, tzinfo=LOCAL)
+
+
+@pytest.fixture
+def early_in_a_month():
+    with time_machine.travel(EARLY_IN_A_MONTH, tick=True):
+        yield
+
+
+def test_the_family_sees_the_voucher_shortfall_and_when_it_bites(early_in_a_month, setting):
     s = setting
+    assert s["monday"] == date(2026, 12, 7)
     s["city"].tidy.category_id = s["city"].meal.id  # vouchers pay for it here: 4000 fen, 2800 from vouchers
     db.session.commit()
     assert new_plan(s, item_id=s["city"].tidy.id).status_code == 201
     r = s["api"].as_(s["family"]).get(f"/api/v1/care-plans/forecast?elder_id={s['city'].elder.id}")
     assert r.status_code == 200, r.json
     f = r.json
-    today = datetime.now(LOCAL).date()
-    last = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    visits = max(0, (last - max(today, s["monday"])).days + 1)
-    assert f["visits"] == visits and f["planned_fen"] == visits * 2800
+    visits = (date(2026, 12, 31) - s["monday"]).days + 1
+    assert visits == 25 and f["visits"] == visits and f["planned_fen"] == visits * 2800
     balance = ledger.account("elder_available", s["city"].elder.id).balance_fen
-    assert f["balance_fen"] == balance and f["shortfall_fen"] == max(0, visits * 2800 - balance)
-    if f["shortfall_fen"]:
-        covered = balance // 2800
-        assert f["bites_on"] == (max(today, s["monday"]) + timedelta(days=covered)).isoformat()
+    assert balance == 30000
+    assert f["balance_fen"] == balance and f["shortfall_fen"] == visits * 2800 - balance
+    covered = balance // 2800  # 10 visits: the 7th to the 16th
+    assert f["bites_on"] == (s["monday"] + timedelta(days=covered)).isoformat() == "2026-12-17"
 
 
 @pytest.mark.postgres

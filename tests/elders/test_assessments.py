@@ -3,8 +3,10 @@ and the 12-month rule."""
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
+from eldercare import clock
 from eldercare.audit.models import AuditEvent
 from eldercare.elders.assessment import item_specs, score
 
@@ -61,7 +63,7 @@ def elder(place):
 
 
 def post(api, user, elder, **overrides):
-    body = dict(assessed_on=(date.today() - timedelta(days=400)).isoformat(), reason="initial",
+    body = dict(assessed_on=(clock.today() - timedelta(days=400)).isoformat(), reason="initial",
                 items=items_for_total(60), diagnoses={}, risk_events_30d=0) | overrides
     return api.as_(user).post(f"/api/v1/elders/{elder.id}/assessments", json=body)
 
@@ -99,13 +101,13 @@ def test_an_unknown_item_and_an_unknown_diagnosis_are_named(api, place, elder):
 
 
 def test_a_second_assessment_within_12_months_needs_a_change_of_condition(api, place, elder):
-    first = date.today() - timedelta(days=200)
+    first = clock.today() - timedelta(days=200)
     assert post(api, place.operator_a, elder, assessed_on=first.isoformat()).status_code == 201
-    refused = post(api, place.operator_a, elder, reason="periodic", assessed_on=date.today().isoformat(),
+    refused = post(api, place.operator_a, elder, reason="periodic", assessed_on=clock.today().isoformat(),
                    items=items_for_total(40))
     assert refused.status_code == 422
     assert "12 months" in refused.json["errors"]["reason"][0]
-    allowed = post(api, place.operator_a, elder, reason="condition_changed", assessed_on=date.today().isoformat(),
+    allowed = post(api, place.operator_a, elder, reason="condition_changed", assessed_on=clock.today().isoformat(),
                    items=items_for_total(40))
     assert allowed.status_code == 201
     assert api.as_(place.operator_a).get(f"/api/v1/elders/{elder.id}").json["care_level"] == "severe"
@@ -125,12 +127,22 @@ def test_a_periodic_assessment_after_12_months_is_fine(api, place, elder):
 def test_initial_means_the_first(api, place, elder):
     assert post(api, place.operator_a, elder, reason="periodic").status_code == 422
     assert post(api, place.operator_a, elder).status_code == 201
-    again = post(api, place.operator_a, elder, assessed_on=date.today().isoformat())
+    again = post(api, place.operator_a, elder, assessed_on=clock.today().isoformat())
     assert again.status_code == 422 and "already assessed" in again.json["errors"]["reason"][0]
 
 
 def test_future_dates_and_outsiders_are_refused(api, place, elder):
-    future = post(api, place.operator_a, elder, assessed_on=(date.today() + timedelta(days=1)).isoformat())
+    future = post(api, place.operator_a, elder, assessed_on=(clock.today() + timedelta(days=1)).isoformat())
     assert future.status_code == 422 and "assessed_on" in future.json["errors"]
     assert post(api, place.operator_b, elder).status_code == 404
     assert post(api, place.family, elder).status_code == 403
+
+
+def test_an_assessment_made_this_morning_in_beijing_is_not_in_the_future(api, place, elder):
+    from .test_events import SERVER_STILL_ON_YESTERDAY
+
+    with time_machine.travel(SERVER_STILL_ON_YESTERDAY, tick=False):
+        today = post(api, place.operator_a, elder, assessed_on="2026-11-30")
+        assert today.status_code == 201, today.json
+        tomorrow = post(api, place.operator_a, elder, reason="condition_changed", assessed_on="2026-12-01")
+        assert tomorrow.status_code == 422 and "assessed_on" in tomorrow.json["errors"]

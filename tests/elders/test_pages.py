@@ -1,9 +1,8 @@
 """The operator's elder pages: list and search, registration with inline Chinese errors, the profile, and
 recording a death from it."""
-from datetime import date
-
 from sqlalchemy import select
 
+from eldercare import clock
 from eldercare.elders.models import Elder
 
 from ..factories import ElderFactory, UserFactory
@@ -70,13 +69,13 @@ def test_a_recorded_death_shows_on_the_profile(pages, place, db):
     pages.login(place.operator_a.username)
     path = f"/elders/{elder.id}"
     response = pages.client.post(f"{path}/events", data={
-        "csrf_token": pages.token(path), "kind": "death", "occurred_on": date.today().isoformat(), "note": "家属告知"})
+        "csrf_token": pages.token(path), "kind": "death", "occurred_on": clock.today().isoformat(), "note": "家属告知"})
     assert response.status_code == 302
     html = pages.client.get(path).get_data(as_text=True)
     assert "状态：已故" in html and "不能再为这位老人预约服务" in html
     assert "在册 → 已故" in html
     again = pages.client.post(f"{path}/events", data={
-        "csrf_token": pages.token(path), "kind": "hospital_admission", "occurred_on": date.today().isoformat()})
+        "csrf_token": pages.token(path), "kind": "hospital_admission", "occurred_on": clock.today().isoformat()})
     assert again.status_code == 422 and "老人已故，无法办理" in again.get_data(as_text=True)
 
 

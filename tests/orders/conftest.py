@@ -2,10 +2,11 @@
 08:00-18:00 every day, and a Monday-morning visit to book."""
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from eldercare import clock
+from eldercare.clock import LOCAL
 from eldercare.extensions import db as _db
 from eldercare.orders.matching import Need
 from eldercare.providers.models import Availability, Caregiver, Certificate
@@ -21,7 +22,6 @@ from ..factories import (
     UserFactory,
 )
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 HOME = (32.4900, 119.9300)
 
 
@@ -31,7 +31,7 @@ def km_east(km: float) -> tuple[float, float]:
 
 
 def next_monday(hour: int = 10) -> datetime:
-    today = datetime.now(LOCAL).date()
+    today = clock.today()
     monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
     return datetime.combine(monday, time(hour), LOCAL)
 

@@ -1,17 +1,17 @@
 """The pages of a work order's life: booking in three steps (elder, family, operator), "my orders" with
 cancel, confirm-and-rate and complaint, the provider's queue, and the caregiver's day with check-in and
 check-out by position. Driven through the test client with CSRF tokens, like a browser."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import time_machine
 from sqlalchemy import select
 
+from eldercare import clock
 from eldercare.extensions import db
 from eldercare.orders.models import WorkOrder
 from eldercare.vouchers import ledger
 
 from ..factories import UserFactory
-from .conftest import LOCAL
 
 RATE_1_TO_5 = "请打1到5分"
 
@@ -60,7 +60,7 @@ def test_the_family_books_in_three_steps_and_vouchers_pay_their_share(flow, page
 def test_a_refused_booking_goes_back_to_step_two_with_the_reason_and_the_choices_kept(flow, pages):
     f = flow
     pages.login(f["family"].username)
-    yesterday = (datetime.now(LOCAL) - timedelta(days=1)).date().isoformat()
+    yesterday = (clock.today() - timedelta(days=1)).isoformat()
     data = choices(f, note="下午来") | {"day": yesterday, "csrf_token": pages.token("/book")}
     refused = pages.client.post("/book/confirm", data=data)
     assert refused.status_code == 422

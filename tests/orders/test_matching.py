@@ -1,6 +1,7 @@
 """Each matching rule, and the ranking with its explanation."""
-from datetime import date, timedelta
+from datetime import timedelta
 
+from eldercare import clock
 from eldercare.extensions import db
 from eldercare.orders.matching import rank
 from eldercare.orders.models import WorkOrder
@@ -66,7 +67,7 @@ def test_a_caregiver_at_the_daily_limit_is_not_free(city):
 
 
 def test_an_expired_certificate_removes_the_caregiver_for_that_category_only(city):
-    city.provider("证过期", km=0.5, certificate_expires=date.today() - timedelta(days=1))
+    city.provider("证过期", km=0.5, certificate_expires=clock.today() - timedelta(days=1))
     assert rank(city.need(city.lunch)) == []  # meals need a valid health certificate
     assert names(rank(city.need(city.tidy))) == ["证过期"]  # cleaning needs none
 

@@ -1,9 +1,10 @@
 """Documents sent with an application, and the caregiver roster."""
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from eldercare import clock
 from eldercare.audit.models import AuditEvent
 from eldercare.providers.models import Availability, Caregiver
 
@@ -96,7 +97,7 @@ def test_caregiver_rules(api, place, applied):
 
 def test_an_expired_certificate_is_allowed_but_flagged_and_updates_replace(api, place, applied, db):
     pid = applied["id"]
-    old = (date.today() - timedelta(days=1)).isoformat()
+    old = (clock.today() - timedelta(days=1)).isoformat()
     body = api.as_(place.applicant).post(f"{URL}/{pid}/caregivers", json=caregiver(
         certificates=[{"kind": "health", "level": None, "expires_on": old}],
         availability=[{"weekday": 0, "start": "08:00", "end": "12:00"},
@@ -104,7 +105,7 @@ def test_an_expired_certificate_is_allowed_but_flagged_and_updates_replace(api, 
     assert body["certificates"][0]["expired"] is True
     assert len(body["availability"]) == 2 and body["daily_limit"] == 3
     cid = body["id"]
-    later = (date.today() + timedelta(days=365)).isoformat()
+    later = (clock.today() + timedelta(days=365)).isoformat()
     response = api.as_(place.applicant).patch(f"{URL}/{pid}/caregivers/{cid}", json={
         "active": False, "daily_limit": 5, "categories": ["meal", "bathing"],
         "certificates": [{"kind": "health", "level": "A", "expires_on": later}],

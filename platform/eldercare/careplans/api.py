@@ -1,14 +1,14 @@
 """/api/v1/care-plans: recurring care, its skips, pauses, time changes and end, and the month's forecast."""
-from datetime import datetime, time
+from datetime import time
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..apibase import Blueprint, paginate_query, roles_required
+from ..clock import today
 from ..elders.scope import visible_elder
 from ..errors import invalid
-from ..orders.matching import LOCAL
 from ..transactions import as_stored
 from . import services
 from .forecast import month_forecast
@@ -27,10 +27,6 @@ from .schemas import (
 
 blp = Blueprint("care_plans", __name__, url_prefix="/api/v1", description="Recurring care plans")
 ROLES = services.PLAN_ROLES
-
-
-def today():
-    return datetime.now(LOCAL).date()
 
 
 @blp.route("/care-plans", methods=["POST"])

@@ -1,14 +1,14 @@
 """Will the vouchers cover the rest of the month's planned care? The family sees the shortfall in fen and the
 first date the balance will not cover, in time to top it up, pay themselves, or change the plan."""
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 
+from ..clock import LOCAL, Month
 from ..errors import ServiceError
 from ..extensions import db
 from ..orders import booking
-from ..orders.matching import LOCAL
 from ..orders.models import WorkOrder
 from ..vouchers import account
 from .models import CarePlan
@@ -26,7 +26,7 @@ class Forecast:
 
 
 def month_forecast(elder, today: date) -> Forecast:
-    last = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    last = Month.of(today).last_day
     balance = account.summary(elder, recent=0)["balance_fen"]
     plans = db.session.scalars(select(CarePlan).where(CarePlan.elder_id == elder.id, CarePlan.status == "active",
                                                       CarePlan.pay_with == "voucher")).all()

@@ -18,13 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..catalog.models import Item
+from ..clock import LOCAL
 from ..db import utcnow
 from ..elders.models import Elder
 from ..errors import ServiceError
 from ..extensions import db
 from ..geo import distance_km
 from ..orders import booking, dispatch
-from ..orders.matching import LOCAL, reaches
+from ..orders.matching import reaches
 from ..orders.models import WorkOrder
 from ..providers.models import Provider, provider_areas, provider_categories
 from ..regions.models import Region

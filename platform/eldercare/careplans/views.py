@@ -2,7 +2,7 @@
 cover it, a form for a new plan and the changes a family makes (skip, pause, another time, end); and the
 provider's planned work for the next two weeks, so it can staff it."""
 import calendar
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,12 +11,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..catalog.models import Item
+from ..clock import today as _today
 from ..elders.models import Elder
 from ..elders.scope import visible_condition as elder_visible
 from ..elders.scope import visible_elder
 from ..errors import ServiceError, invalid
 from ..extensions import db
-from ..orders.matching import LOCAL
 from ..web.forms import flash_outcome, row_id, submit
 from . import services
 from .forecast import month_forecast
@@ -25,10 +25,6 @@ from .rules import dates, time_on
 
 bp = Blueprint("care_plan_pages", __name__)
 WEEKDAY_NAMES = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
-
-
-def _today() -> date:
-    return datetime.now(LOCAL).date()
 
 
 def rule_words(plan: CarePlan) -> str:

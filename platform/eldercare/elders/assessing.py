@@ -4,6 +4,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from .. import clock
 from ..accounts.models import User
 from ..audit.services import record
 from ..errors import Forbidden, Invalid, invalid
@@ -24,7 +25,7 @@ def one_year_after(day: date) -> date:
 
 
 def record_assessment(actor: User, elder: Elder, *, assessed_on: date, reason: str, items: dict,
-                      diagnoses: dict | None = None, risk_events_30d: int = 0) -> Assessment:
+                      diagnoses: dict | None = None, risk_events_30d: int = 0, today: date | None = None) -> Assessment:
     """Score and keep an assessment by `actor`; the elder's care level becomes its level.
 
     A second assessment within 12 months of the last is refused unless the elder's condition changed:
@@ -38,7 +39,7 @@ def record_assessment(actor: User, elder: Elder, *, assessed_on: date, reason: s
     if unknown:
         allowed = _l("Must be one of: %(choices)s.", choices=", ".join(DIAGNOSES))
         raise Invalid(_l("Unknown diagnoses."), {f"diagnoses.{k}": [allowed] for k in sorted(unknown)})
-    if assessed_on > date.today():
+    if assessed_on > (today or clock.today()):  # Beijing's date, not the server's
         raise invalid("assessed_on", _l("The date is in the future."))
     total, level = score(items, diagnoses, risk_events_30d)  # raises Invalid naming each bad item
 

@@ -6,6 +6,7 @@ from datetime import date
 from blinker import signal
 from flask_babel import lazy_gettext as _l
 
+from .. import clock
 from ..accounts.models import User
 from ..audit.services import record
 from ..errors import Conflict, Forbidden, invalid
@@ -39,14 +40,15 @@ REASONS = {
 
 
 def record_event(actor: User | None, elder: Elder, kind: str, occurred_on: date, note: str | None = None,
-                 *, imported: bool = False) -> ElderEvent:
+                 *, imported: bool = False, today: date | None = None) -> ElderEvent:
     """Record the event and change the elder's status at once. `imported`: from a bulk file run by the
-    system's operators on the command line, where no person's region applies."""
+    system's operators on the command line, where no person's region applies. `today` is Beijing's date
+    unless given: a death at 03:00 Beijing time happened today even where the server's date is yesterday."""
     if not imported and not officer_covers(actor, elder.community_id):
         raise Forbidden(_l("Only officers of the elder's region can record registry events."))
     if kind not in TRANSITIONS:
         raise invalid("kind", _l("Must be one of: %(choices)s.", choices=", ".join(TRANSITIONS)))
-    if occurred_on > date.today():
+    if occurred_on > (today or clock.today()):
         raise invalid("occurred_on", _l("The date is in the future."))
     if occurred_on < elder.birth_date:
         raise invalid("occurred_on", _l("The date is before the elder was born."))

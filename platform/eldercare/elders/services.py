@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import clock
 from ..accounts.models import User
 from ..accounts.services import MOBILE_RE as MOBILE
 from ..accounts.services import create_user
@@ -33,7 +34,7 @@ def age_on(birth: date, day: date) -> int:
 
 def _check(fields: dict, *, today: date | None = None) -> dict[str, list[str]]:
     """Every rule broken by a complete set of elder fields, by field name."""
-    today = today or date.today()
+    today = today or clock.today()
     errors: dict[str, list[str]] = {}
 
     def fail(field, message):

@@ -1,12 +1,11 @@
 """The operator's elder pages: the list with search, the registration form, and the elder's profile (with
 assessments, family, status history and the form for registry events)."""
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
+from .. import clock
 from ..errors import ServiceError
 from ..extensions import db
 from ..regions.models import Region
@@ -36,7 +35,7 @@ EVENT_OPTIONS = [(kind, EVENT_LABELS[kind]) for kind in EVENT_KINDS]
 def elder_helpers():
     return dict(mask_id_number=mask_id_number, mask_phone=mask_phone, status_label=_label(STATUS_LABELS),
                 hardship_label=_label(HARDSHIP_LABELS), care_level_label=_label(CARE_LEVEL_LABELS),
-                event_label=_label(EVENT_LABELS), age_of=lambda e: services.age_on(e.birth_date, date.today()))
+                event_label=_label(EVENT_LABELS), age_of=lambda e: services.age_on(e.birth_date, clock.today()))
 
 
 def _label(labels):

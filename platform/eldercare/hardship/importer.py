@@ -11,6 +11,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, select, update
 
+from .. import clock
 from ..audit.models import AuditEvent
 from ..audit.services import record
 from ..db import utcnow
@@ -34,7 +35,7 @@ class ImportReport:
 def import_roster(lines: Iterable[str], *, source: str, actor=None, scope_region_id: int | None = None,
                   progress: Callable[[int], None] | None = None, today: date | None = None) -> ImportReport:
     """Apply the roster; the caller commits (or rolls back) the whole import at once."""
-    today = today or date.today()
+    today = today or clock.today()
     rows, rejected = roster.read(lines, today=today)
     report = ImportReport(rows=len(rows) + len(rejected), rejected=rejected)
     allowed = set(community_ids(scope_region_id)) if scope_region_id is not None else None

@@ -7,7 +7,6 @@ Notifications are written in the same transaction as the change, so none is sent
 back."""
 from datetime import datetime
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,6 +14,7 @@ from sqlalchemy import bindparam, func, insert, literal, or_, select, union, upd
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import User
+from ..clock import local
 from ..db import utcnow
 from ..elders.models import Elder, FamilyLink
 from ..elders.scope import OFFICER_ROLES
@@ -23,8 +23,6 @@ from ..extensions import db
 from ..providers.models import Caregiver
 from ..regions.models import Region
 from .models import Notification
-
-LOCAL = ZoneInfo("Asia/Shanghai")
 
 MESSAGES = {
     "offered": _l("New order %(order)s for you: %(item)s, %(when)s. Please answer within %(minutes)s minutes."),
@@ -45,7 +43,7 @@ def text(notification: Notification) -> str:
     """The notification in the reader's language."""
     facts = dict(notification.facts or {})
     if facts.get("when"):
-        facts["when"] = datetime.fromisoformat(facts["when"]).astimezone(LOCAL).strftime("%m-%d %H:%M")
+        facts["when"] = local(datetime.fromisoformat(facts["when"])).strftime("%m-%d %H:%M")
     facts.setdefault("caregiver", _("A caregiver"))
     try:
         return str(MESSAGES[notification.kind]) % facts

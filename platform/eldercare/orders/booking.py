@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from ..catalog.models import Item
+from ..clock import LOCAL
 from ..db import utcnow
 from ..elders.models import Elder
 from ..elders.registry import ensure_bookable
@@ -23,7 +24,7 @@ from ..vouchers import holds
 from ..vouchers.eligibility import explain
 from ..vouchers.ledger import is_overdraft, overdrawn
 from .dispatch import BOOKED, dispatch, set_status
-from .matching import LOCAL, Need, rank
+from .matching import Need, rank
 from .models import WorkOrder
 from .writing import write_booked
 

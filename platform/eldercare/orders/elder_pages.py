@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..catalog.models import Category, Item
+from ..clock import LOCAL, today
 from ..elders.models import Elder
 from ..elders.scope import visible_condition as elder_visible
 from ..elders.scope import visible_elder
@@ -18,7 +19,6 @@ from ..extensions import db
 from ..vouchers import account
 from ..web.forms import flash_outcome, row_id, submit
 from . import booking, lifecycle
-from .matching import LOCAL
 from .models import OPEN_STATUSES, WorkOrder
 from .scope import visible_condition, visible_order
 
@@ -76,8 +76,7 @@ def choose_time():
     """Step 2: the day and time, how many, and a note for the caregiver."""
     elder = _elder_or_404(request.args.get("elder_id"))
     item = _item_or_404(request.args.get("item_id"))
-    today = datetime.now(LOCAL).date()
-    days = [today + timedelta(days=n) for n in range(DAYS_SHOWN)]
+    days = [today() + timedelta(days=n) for n in range(DAYS_SHOWN)]
     return render_template("orders/book_time.html", elder=elder, item=item, days=days, slots=SLOTS,
                            weekday=lambda d: WEEKDAYS[d.weekday()], chosen=_chosen(request.args), errors={})
 
@@ -149,8 +148,7 @@ def confirm():
 
 
 def _step_two_again(elder, item, chosen, errors):
-    today = datetime.now(LOCAL).date()
-    days = [today + timedelta(days=n) for n in range(DAYS_SHOWN)]
+    days = [today() + timedelta(days=n) for n in range(DAYS_SHOWN)]
     return render_template("orders/book_time.html", elder=elder, item=item, days=days, slots=SLOTS,
                            weekday=lambda d: WEEKDAYS[d.weekday()], chosen=chosen, errors=errors), 422
 

@@ -10,13 +10,13 @@ and no one is starved.
 One query whatever the size of the city; everything else is arithmetic on a few hundred rows."""
 import math
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, case, func, literal_column, or_, select, union
 
 from ..catalog.models import Category, Item
+from ..clock import LOCAL, day_bounds, local_date
 from ..extensions import db
 from ..geo import distance_km
 from ..providers.models import (
@@ -32,7 +32,6 @@ from ..providers.models import (
 from ..regions.models import Region
 from .models import WorkOrder
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 CIRCLE_KM = 1.5  # the 15-minute service circle (15分钟为老服务圈), on foot or by e-bike
 MAX_RADIUS_KM = 20.0  # no provider reaches further; bounds the search box
 BUSY_STATUSES = ("accepted", "in_service")  # a caregiver with one of these overlapping is not free
@@ -255,6 +254,4 @@ def _local_window(need: Need) -> tuple[int, time, time] | None:
 
 def _local_day(moment: datetime) -> tuple[datetime, datetime]:
     """The Beijing calendar day containing `moment`, as UTC bounds."""
-    local = moment.astimezone(LOCAL)
-    start = datetime.combine(local.date(), time(0), LOCAL)
-    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+    return day_bounds(local_date(moment))

@@ -1,20 +1,19 @@
 """The provider's and caregiver's pages for work orders: the provider's queue of offers (accept with a
 caregiver who can go, or decline with a reason) and orders in hand; the caregiver's visits today with
 "on my way", check-in and check-out, which take the phone's position (static/js/visit.js)."""
-from datetime import datetime, time, timedelta
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
+from .. import clock
 from ..errors import ServiceError
 from ..extensions import db
 from ..providers.models import Caregiver
 from ..web.forms import flash_outcome, row_id, submit
 from . import dispatch, lifecycle
-from .matching import LOCAL, Need, rank
+from .matching import Need, rank
 from .models import OrderOffer, WorkOrder
 from .scope import visible_order
 
@@ -32,7 +31,7 @@ def provider_queue():
     """Offers waiting for an answer, soonest deadline first, each with the caregivers free to go; then the
     orders the provider has taken and not yet finished."""
     _provider_admin()
-    now = datetime.now(LOCAL)
+    now = clock.local_now()
     offers = db.session.scalars(
         select(OrderOffer).join(WorkOrder, WorkOrder.id == OrderOffer.order_id)
         .where(OrderOffer.provider_id == current_user.provider_id, OrderOffer.status == "open",
@@ -92,12 +91,12 @@ def _me() -> Caregiver:
 def today():
     """Today's visits (Beijing time), in order, and any visit still in progress."""
     me = _me()
-    day = datetime.now(LOCAL).date()
-    start = datetime.combine(day, time(0), LOCAL)
+    day = clock.today()
+    start, end = clock.day_bounds(day)
     visits = db.session.scalars(
         select(WorkOrder).where(WorkOrder.caregiver_id == me.id, or_(
             WorkOrder.status == "in_service",
-            (WorkOrder.scheduled_start >= start) & (WorkOrder.scheduled_start < start + timedelta(days=1))
+            (WorkOrder.scheduled_start >= start) & (WorkOrder.scheduled_start < end)
             & WorkOrder.status.in_(("accepted", "completed", "confirmed"))))
         .order_by(WorkOrder.scheduled_start)).all()
     return render_template("orders/today.html", visits=visits, day=day)

@@ -4,6 +4,7 @@ from datetime import date, time
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .. import clock
 from ..accounts.models import User
 from ..accounts.services import MOBILE_RE, create_user
 from ..audit.services import record
@@ -20,7 +21,7 @@ DEFAULT_AVAILABILITY = [{"weekday": d, "start": "08:00", "end": "18:00"} for d i
 
 
 def is_expired(certificate: Certificate, today: date | None = None) -> bool:
-    return certificate.expires_on < (today or date.today())
+    return certificate.expires_on < (today or clock.today())  # a certificate runs to the end of Beijing's day
 
 
 def _parse_time(text) -> time | None:

@@ -1,11 +1,11 @@
 """Provider pages: the application and profile, the caregiver roster, and the bureau's review queue."""
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, select
 
+from .. import clock
 from ..catalog.models import Category
 from ..elders.masking import mask_phone
 from ..errors import ServiceError
@@ -158,7 +158,7 @@ def _roster(provider, form, errors, status=200):
                                 .order_by(Caregiver.active.desc(), Caregiver.id)).all()
     kinds = [("", _("None"))] + [(k, certificate_kind_name(k)) for k in CERTIFICATE_KINDS]
     return render_template("providers/caregivers.html", provider=provider, roster=roster, form=form, errors=errors,
-                           mask_phone=mask_phone, certificate_kinds=kinds, today=date.today()), status
+                           mask_phone=mask_phone, certificate_kinds=kinds, today=clock.today()), status
 
 
 @bp.route("/provider/caregivers", methods=["GET", "POST"])
