@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 
-from sqlalchemy import Table, bindparam, text, update
+from sqlalchemy import Integer, Table, any_, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .db import UTCDateTime
@@ -24,6 +24,12 @@ _PG_TYPES = {"INTEGER": "integer", "BIGINT": "bigint", "BOOLEAN": "boolean", "DA
 
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def writers_side_by_side() -> bool:
+    """Whether several connections can write at once, each in its own transaction (PostgreSQL), so that a job
+    may split its work across them; SQLite takes one writer at a time."""
+    return is_postgres()
 
 
 def insert_rows(table: Table, rows: list[dict], *, returning: Iterable[str] = (),
@@ -82,6 +88,23 @@ def add_to_balances(table: Table, deltas: Mapping[int, int], *, column: str = "b
                        .values({column: table.c[column] + bindparam("delta")})
                        .execution_options(synchronize_session=False),
                        [dict(row_id=a, delta=d) for a, d in moves])
+
+
+def any_of(column, values: list[int]):
+    """`column IN values` for a list of integer ids. PostgreSQL takes the list as one array parameter (= ANY),
+    where thousands of bound values cost more to send and plan than the lookup itself; SQLite binds each value,
+    so a caller splits long lists with `chunks`."""
+    if is_postgres():
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(Integer)))
+    return column.in_(values)
+
+
+def chunks(values: list, size: int = 5_000):
+    """`values` in slices that `any_of` takes in one statement: all of them on PostgreSQL, `size` at a time on
+    SQLite (well under its limit of bound parameters)."""
+    step = max(len(values), 1) if is_postgres() else size
+    for begin in range(0, len(values), step):
+        yield values[begin:begin + step]
 
 
 def locked(stmt):

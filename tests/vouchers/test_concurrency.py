@@ -87,7 +87,6 @@ def test_two_issuances_of_one_month_racing_issue_once(app, town, is_postgres):
 def test_a_crash_halfway_then_a_rerun_issues_exactly_the_right_total(town, monkeypatch):
     elders = [town.elder() for _ in range(7)]
     monkeypatch.setattr(issuance, "BATCH", 2)
-    monkeypatch.setattr(issuance, "PG_BATCH", 2)
     real = issuance._write
     calls = []
 

@@ -41,10 +41,10 @@ def accounts(pairs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
             if (kind, owner) not in found:
                 by_kind[kind].append(owner)
         for kind, owners in by_kind.items():
-            for begin in range(0, len(owners), CHUNK):
-                chunk = owners[begin:begin + CHUNK]
+            for chunk in sql.chunks(owners, CHUNK):
                 found.update(((kind, owner), account_id) for owner, account_id in db.session.execute(
-                    select(table.c.owner_id, table.c.id).where(table.c.kind == kind, table.c.owner_id.in_(chunk))))
+                    select(table.c.owner_id, table.c.id).where(table.c.kind == kind,
+                                                               sql.any_of(table.c.owner_id, chunk))))
         missing = [pair for pair in wanted if pair not in found]
         if not missing or attempt:
             break
@@ -82,7 +82,7 @@ def is_overdraft(error: IntegrityError) -> bool:
 @dataclass(frozen=True)
 class Movement:
     """One balanced movement of voucher money: `moves` are (account id, fen) pairs that sum to zero. `key`
-    makes it happen once ('hold:<order>', 'issue:<period>:<district>:<first elder>', 'lapse:<elder>:<period>')."""
+    makes it happen once ('hold:<order>', 'issue:<period>:<budget account>:<first elder>', 'lapse:<elder>:<period>')."""
 
     kind: str
     key: str
@@ -158,7 +158,16 @@ def post_many(movements: list[Movement], *, short: str = "raise", now: datetime 
         if is_overdraft(error):
             raise overdrawn() from None
         raise
+    _expire_moved(deltas)
     return result
+
+
+def _expire_moved(deltas) -> None:
+    """The balances moved by a Core UPDATE are stale on any account object this session has loaded: reload
+    them on next use (jobs hold none; a request may hold one or two)."""
+    loaded = db.session.identity_map
+    for key in [key for key in loaded.keys() if key[0] is LedgerAccount and key[1][0] in deltas]:
+        db.session.expire(loaded[key], ["balance_fen"])  # by its key: reading obj.id may load an expired object
 
 
 def _affordable(movements: list[Movement]) -> tuple[list[Movement], list[Movement]]:
@@ -166,10 +175,10 @@ def _affordable(movements: list[Movement]) -> tuple[list[Movement], list[Movemen
     debited = sorted({account_id for m in movements for account_id, amount in m.moves if amount < 0})
     table = LedgerAccount.__table__
     balance, kinds = {}, {}
-    for begin in range(0, len(debited), CHUNK):
+    for chunk in sql.chunks(debited, CHUNK):
         for account_id, kind, fen in db.session.execute(sql.locked(
                 select(table.c.id, table.c.kind, table.c.balance_fen)
-                .where(table.c.id.in_(debited[begin:begin + CHUNK])).order_by(table.c.id))):
+                .where(sql.any_of(table.c.id, chunk)).order_by(table.c.id))):
             balance[account_id], kinds[account_id] = fen, kind
     kept, short = [], []
     for m in movements:
@@ -191,8 +200,6 @@ def post(kind: str, key: str, moves: list[tuple[LedgerAccount, int]], *, period:
     movement = Movement(kind, key, tuple((acct.id, amount) for acct, amount in moves), period=period,
                         elder_id=elder_id, order_id=order_id, memo=memo, actor_id=getattr(actor, "id", None))
     posted = post_many([movement]).posted
-    for acct, _ in moves:
-        db.session.expire(acct, ["balance_fen"])
     return posted[0] if posted else None
 
 
