@@ -32,11 +32,12 @@ from sqlalchemy import func, insert, select, text
 from eldercare import create_app
 from eldercare.accounts.services import create_user, issue_token, user_for_token
 from eldercare.catalog.models import Item
+from eldercare.clock import LOCAL
 from eldercare.config import TestConfig
 from eldercare.demo import seed
 from eldercare.elders.models import Elder
 from eldercare.extensions import db
-from eldercare.orders.matching import LOCAL, Need, rank
+from eldercare.orders.matching import Need, rank
 from eldercare.orders.models import WorkOrder
 from eldercare.providers.models import Caregiver
 from eldercare.vouchers import ledger

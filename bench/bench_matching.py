@@ -19,11 +19,12 @@ from sqlalchemy import insert, select
 
 from eldercare import create_app
 from eldercare.catalog.models import Category, Item
+from eldercare.clock import LOCAL
 from eldercare.config import TestConfig
 from eldercare.demo import seed
 from eldercare.elders.models import Elder
 from eldercare.extensions import db
-from eldercare.orders.matching import LOCAL, Need, rank
+from eldercare.orders.matching import Need, rank
 from eldercare.orders.models import WorkOrder
 from eldercare.providers.models import (
     Availability,

@@ -24,12 +24,12 @@ from eldercare import create_app
 from eldercare.careplans.making import due_on, make_planned_orders
 from eldercare.careplans.models import CarePlan
 from eldercare.catalog.models import Item
+from eldercare.clock import LOCAL
 from eldercare.config import TestConfig
 from eldercare.demo import seed
 from eldercare.demo.seed import VOUCHER_CATEGORIES
 from eldercare.elders.models import Elder
 from eldercare.extensions import db
-from eldercare.orders.matching import LOCAL
 from eldercare.orders.models import WorkOrder
 from eldercare.providers.models import Caregiver, Provider, caregiver_categories, provider_areas, provider_categories
 from eldercare.regions.models import Region

@@ -9,17 +9,19 @@ statement and one parameter per table and batch, where thousands of bound rows, 
 cost several times more to send and parse. SQLite takes them as an executemany."""
 import json
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
-from functools import lru_cache
+from functools import cache, lru_cache
 
-from sqlalchemy import Integer, Table, any_, bindparam, text, update
+from sqlalchemy import Column, Integer, Table, any_, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.types import TypeEngine
 
 from .db import UTCDateTime
 from .extensions import db
 
 _PG_TYPES = {"INTEGER": "integer", "BIGINT": "bigint", "BOOLEAN": "boolean", "DATE": "date", "TIME": "time",
-             "JSON": "json", "FLOAT": "double precision"}
+             "TIME WITHOUT TIME ZONE": "time", "JSON": "json", "FLOAT": "double precision"}
 
 
 def is_postgres() -> bool:
@@ -47,9 +49,11 @@ def insert_rows(table: Table, rows: list[dict], *, returning: Iterable[str] = ()
             return db.session.execute(stmt.returning(*(table.c[r] for r in returning)), rows).all()
         db.session.execute(stmt, rows)
         return []
+    if not returning:
+        _run(*_pg_insert(table, rows, conflict=conflict, name=_fresh("rows")))
+        return []
     sql, params = _pg_insert(table, rows, conflict=conflict, returning=returning)
-    result = db.session.execute(text(sql), params)
-    return result.all() if returning else []
+    return _connection().execute(text(sql), params).all()
 
 
 def insert_many(parts: Mapping[Table, list[dict]]) -> None:
@@ -63,12 +67,11 @@ def insert_many(parts: Mapping[Table, list[dict]]) -> None:
         for table, rows in parts.items():
             insert_rows(table, rows)
         return
-    ctes, params = [], {}
-    for n, (table, rows) in enumerate(parts.items()):
-        sql, one = _pg_insert(table, rows, name=f"rows{n}")
-        ctes.append(f"w{n} AS ({sql})")
-        params |= one
-    db.session.execute(text(f"WITH {', '.join(ctes)} SELECT 1"), params)
+    statements = [_pg_insert(table, rows, name=_fresh(f"rows{n}")) for n, (table, rows) in enumerate(parts.items())]
+    if _PENDING in db.session.info:
+        db.session.info[_PENDING] += statements
+        return
+    _execute_together(statements)
 
 
 def add_to_balances(table: Table, deltas: Mapping[int, int], *, column: str = "balance_fen") -> None:
@@ -79,10 +82,10 @@ def add_to_balances(table: Table, deltas: Mapping[int, int], *, column: str = "b
     if not moves:
         return
     if is_postgres():
-        db.session.execute(text(
-            f"UPDATE {table.name} t SET {column} = t.{column} + u.delta "
-            "FROM unnest(CAST(:ids AS integer[]), CAST(:deltas AS bigint[])) AS u(id, delta) WHERE t.id = u.id"),
-            dict(ids=[a for a, _ in moves], deltas=[d for _, d in moves]))
+        ids, changes = _fresh("ids"), _fresh("deltas")
+        _run(f"UPDATE {table.name} t SET {column} = t.{column} + u.delta "
+             f"FROM unnest(CAST(:{ids} AS integer[]), CAST(:{changes} AS bigint[])) AS u(id, delta) WHERE t.id = u.id",
+             {ids: [a for a, _ in moves], changes: [d for _, d in moves]})
         return
     db.session.execute(update(table).where(table.c.id == bindparam("row_id"))
                        .values({column: table.c[column] + bindparam("delta")})
@@ -107,10 +110,93 @@ def chunks(values: list, size: int = 5_000):
         yield values[begin:begin + step]
 
 
+_PENDING = "sql.together"  # db.session.info: the statements held by `together`
+
+
+@contextmanager
+def together():
+    """Inside this block, the writes that return nothing (insert_rows without `returning`, insert_many,
+    add_to_balances) are held, and go to PostgreSQL as ONE statement of data-modifying CTEs when the block
+    ends: a new order's ledger entries and balances, history, offer, audit events and notifications cost one
+    round trip together. Only for writes that nothing inside the block reads back; a constraint they break
+    (a balance's CHECK) raises when the block ends. SQLite, which has no such statement, runs each at once."""
+    if not is_postgres() or _PENDING in db.session.info:
+        yield
+        return
+    db.session.info[_PENDING] = []
+    try:
+        yield
+    except BaseException:
+        db.session.info.pop(_PENDING, None)  # what failed is rolled back whole: nothing held is sent
+        raise
+    _execute_together(db.session.info.pop(_PENDING))
+
+
+def _run(sql: str, params: dict) -> None:
+    """Run a PostgreSQL write that returns nothing, or hold it for the end of `together`."""
+    if _PENDING in db.session.info:
+        db.session.info[_PENDING].append((sql, params))
+    else:
+        _connection().execute(text(sql), params)
+
+
+def _connection():
+    """The session's connection, for plain statements: the ORM layer adds nothing to them but time."""
+    return db.session.connection()
+
+
+def _fresh(name: str) -> str:
+    """A parameter name no statement held by `together` uses yet."""
+    held = db.session.info.get(_PENDING)
+    return name if held is None else f"{name}_{len(held)}"
+
+
+def _execute_together(statements: list[tuple[str, dict]]) -> None:
+    """Several data-modifying statements as one, whose foreign keys are checked when it ends."""
+    if not statements:
+        return
+    if len(statements) == 1:
+        _connection().execute(text(statements[0][0]), statements[0][1])
+        return
+    params = {}
+    for _, one in statements:
+        params |= one
+    ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(statements))
+    _connection().execute(text(f"WITH {ctes} SELECT 1"), params)
+
+
 def locked(stmt):
     """`stmt` (a select) taking row locks for the rest of the transaction where the database has them
     (PostgreSQL's FOR UPDATE; SQLite locks the whole database for a writer anyway)."""
     return stmt.with_for_update() if is_postgres() else stmt
+
+
+def relation(name: str, columns: Mapping[str, TypeEngine]):
+    """A relation of rows given when the statement runs, as the parameter `name` (`relation_rows`' document),
+    with these typed columns: a set-based question about many things at once (which caregivers are free for
+    a batch of visits) joins it like a table. PostgreSQL reads it with json_to_recordset, SQLite with json_each
+    (its values written as SQLite stores each type, so they compare with the stored columns)."""
+    typed = [Column(c, t) for c, t in columns.items()]
+    quote = db.engine.dialect.identifier_preparer.quote  # "end", "start": words SQL keeps for itself
+    if is_postgres():
+        shape = ", ".join(f"{quote(c.name)} {_pg_type(c)}" for c in typed)
+        source = (f"SELECT {', '.join(map(quote, columns))} "
+                  f"FROM json_to_recordset(CAST(:{name} AS json)) AS x({shape})")
+    else:
+        picked = ", ".join("json_extract(value, '$." + c + "') AS " + quote(c) for c in columns)
+        source = f"SELECT {picked} FROM json_each(:{name})"
+    return text(source).columns(*typed).subquery(name)
+
+
+def relation_rows(columns: Mapping[str, TypeEngine], rows: Iterable[Mapping]) -> str:
+    """`rows` as the document a `relation` with these columns reads."""
+    if is_postgres():
+        return json.dumps(list(rows), default=_plain, separators=(",", ":"))
+    dialect = db.engine.dialect
+    convert = {c: t.dialect_impl(dialect).bind_processor(dialect) for c, t in columns.items()}
+    convert = {c: f for c, f in convert.items() if f is not None}
+    return json.dumps([{c: (convert[c](v) if c in convert and v is not None else v) for c, v in row.items()}
+                       for row in rows], separators=(",", ":"))
 
 
 def insert_ignoring_dialect(table: Table):
@@ -118,6 +204,7 @@ def insert_ignoring_dialect(table: Table):
     return (postgresql if is_postgres() else sqlite).insert(table)
 
 
+@cache  # per column: compiling a type with a new dialect cost more than the rest of a small insert
 def _pg_type(column) -> str:
     if isinstance(column.type, UTCDateTime):
         return "timestamp"

@@ -13,6 +13,7 @@ from eldercare.extensions import db
 from eldercare.notifications.models import Notification
 from eldercare.orders import booking, matching
 from eldercare.orders.models import OrderOffer, WorkOrder
+from eldercare.orders.signals import orders_written
 from eldercare.providers.models import Availability
 from eldercare.vouchers import ledger
 
@@ -168,6 +169,37 @@ def test_two_plans_of_one_caregiver_at_the_same_time_do_not_both_get_her(setting
     assert (report.made, report.kept_caregiver) == (2, 1)
     statuses = sorted(o.status for o in orders_of(lunch["id"]) + orders_of(tidy["id"]))
     assert statuses == ["accepted", "dispatched"]
+
+
+def test_the_batch_gives_a_caregiver_no_more_visits_than_her_daily_limit(setting):
+    """Three plans of one caregiver at different times, her limit two: matching counts the visits the batch
+    gives her, in plan order."""
+    s = setting
+    carer = s["provider"].team[0]
+    carer.daily_limit = 2
+    db.session.commit()
+    plans = [kept_plan(s, caregiver=carer, item_id=s["city"].tidy.id, pay_with="self",
+                       rule={"freq": "daily", "time": f"{9 + 2 * i:02d}:00"}) for i in range(3)]
+    report = make_on(s, 0)
+    assert (report.made, report.batched, report.kept_caregiver) == (3, 3, 2)
+    assert [orders_of(p["id"])[0].status for p in plans] == ["accepted", "accepted", "dispatched"]
+
+
+def test_a_batch_is_told_once_with_every_order_it_wrote(setting):
+    s = setting
+    heard = []
+
+    def hear(_sender, *, written, **_):
+        heard.append(sorted(w.draft.values["care_plan_id"] for w in written))
+
+    plans = [kept_plan(s, rule={"freq": "daily", "time": f"{9 + i:02d}:00"}) for i in range(3)]
+    orders_written.connect(hear)
+    try:
+        make_on(s, 0)
+        make_on(s, 0)  # nothing new: nothing told
+    finally:
+        orders_written.disconnect(hear)
+    assert heard == [sorted(p["id"] for p in plans)]
 
 
 def test_a_short_balance_refuses_the_batch_order_and_holds_nothing(setting):

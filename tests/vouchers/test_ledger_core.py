@@ -346,14 +346,9 @@ LEDGER_WRITES = re.compile(
     r"|update\(\s*LedgerAccount\b|add_to_balances\(|(?<!class )\b(LedgerTransaction|LedgerEntry)\("
     r"|\.balance_fen\s*[-+]?=[^=]|balance_fen\s*=\s*[\w.]*balance_fen\s*[-+]", re.IGNORECASE)
 ONE_MONEY_PATH = {"vouchers/ledger.py", "sql.py"}
-# The two set-based order writers still post their holds themselves; the one order writer (issue 14, point 1)
-# replaces them with ledger.post_many: drop them from here when it lands (the test fails while either stays
-# listed but no longer writes the ledger).
-KNOWN_EXCEPTIONS = {"orders/writing.py", "careplans/batch.py"}
 
 
 def test_only_the_ledger_writes_the_ledgers_tables():
     writers = {str(path.relative_to(PLATFORM)) for path in PLATFORM.rglob("*.py")
                if LEDGER_WRITES.search(path.read_text(encoding="utf-8"))}
-    assert writers - ONE_MONEY_PATH - KNOWN_EXCEPTIONS == set()
-    assert KNOWN_EXCEPTIONS <= writers, f"no longer writes the ledger: drop {KNOWN_EXCEPTIONS - writers}"
+    assert writers - ONE_MONEY_PATH == set()

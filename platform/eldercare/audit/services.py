@@ -22,9 +22,16 @@ def record_many(events: list[dict]) -> int:
     """Write the events (rows from `event`) in one statement per batch; those without a moment get now."""
     if not events:
         return 0
-    now = clock.now()
-    sql.insert_rows(AuditEvent.__table__, [e | dict(at=e["at"] or now) for e in events])
+    sql.insert_rows(AuditEvent.__table__, rows(events))
     return len(events)
+
+
+def rows(events: list[dict]) -> list[dict]:
+    """The audit_events rows that record `events` (from `event`), for a writer that inserts them in its own
+    statement beside the change they describe (the order writer's one sql.insert_many): every audit row is
+    built here, so what the log keeps of an event is decided in one place."""
+    now = clock.now()
+    return [e | dict(at=e["at"] or now) for e in events]
 
 
 def record(action: str, target=None, *, actor=None, **detail) -> None:

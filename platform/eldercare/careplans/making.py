@@ -6,7 +6,7 @@ DO NOTHING or inside a savepoint): a rerun, or a second scheduler at the same mo
 Continuity: a plan kept by a provider (named by the bureau for a family care bed, or learnt from the first
 accepted order) offers each order straight to that provider, and the caregiver who came last takes it when
 free then (a standing arrangement); otherwise the provider answers the offer as usual, and a rejection or
-silence sends the order on through normal matching. Those plans are made in batches, set-based (batch.py),
+silence sends the order on through normal matching. Those plans are made in batches, set-based (kept.py),
 which is what lets a city's 50,000 plans be made in seconds. A plan with no provider yet, or whose provider
 can no longer serve it, goes through the booking service one order at a time, with normal matching."""
 import logging
@@ -23,12 +23,8 @@ from ..db import utcnow
 from ..elders.models import Elder
 from ..errors import ServiceError
 from ..extensions import db
-from ..geo import distance_km
-from ..orders import booking, dispatch
-from ..orders.matching import reaches
+from ..orders import booking, dispatch, matching
 from ..orders.models import WorkOrder
-from ..providers.models import Provider, provider_areas, provider_categories
-from ..regions.models import Region
 from .models import CarePlan, CarePlanPause, CarePlanSkip, CarePlanTime
 from .rules import happens_on, time_on
 
@@ -72,7 +68,7 @@ def make_planned_orders(day: date, *, now: datetime | None = None, batch: int = 
     report.already += sum(1 for d in due if d.id in made)
     due = [d for d in due if d.id not in made]
     kept, one_by_one = _split(due)
-    from .batch import Eligibility, make_batch  # the set-based writer
+    from .kept import Eligibility, make_batch  # plans kept by a provider, made in batches
 
     eligibility = Eligibility(day)
     for begin in range(0, len(kept), batch):
@@ -128,36 +124,25 @@ def due_on(day: date) -> list[Due]:
 
 
 def _split(due: list[Due]) -> tuple[list[Due], list[Due]]:
-    """Plans whose provider still serves them (approved, offering the item's category, reaching the home as
-    matching means it) go in batches; the rest through normal matching one by one."""
-    provider_ids = {d.provider_id for d in due if d.provider_id}
-    if not provider_ids:
+    """Plans whose provider would still be matched for them (matching.still_serve: approved, offering the
+    item's category, reaching the home) go in batches; the rest through normal matching one by one."""
+    kept = [d for d in due if d.provider_id]
+    if not kept:
         return [], list(due)
-    providers = {p.id: p for p in db.session.execute(
-        select(Provider.id, Provider.base_lat, Provider.base_lng, Provider.service_radius_m)
-        .where(Provider.id.in_(provider_ids), Provider.status == "approved"))}
-    offers = set(db.session.execute(select(provider_categories.c.provider_id, provider_categories.c.category_id)
-                                    .where(provider_categories.c.provider_id.in_(providers))).all())
-    areas = set(db.session.execute(select(provider_areas.c.provider_id, provider_areas.c.region_id)
-                                   .where(provider_areas.c.provider_id.in_(providers))).all())
-    category = dict(db.session.execute(select(Item.id, Item.category_id)
-                                       .where(Item.id.in_({d.item_id for d in due}))).all())
-    homes = {}  # elder -> (street, lat, lng)
-    elder_ids = sorted({d.elder_id for d in due if d.provider_id in providers})
+    items = {i.id: i for i in db.session.execute(select(Item.id, Item.category_id, Item.duration_minutes)
+                                                 .where(Item.id.in_({d.item_id for d in kept})))}
+    homes = {}
+    elder_ids = sorted({d.elder_id for d in kept})
     for begin in range(0, len(elder_ids), 5_000):
-        homes.update((e, (street, lat, lng)) for e, street, lat, lng in db.session.execute(
-            select(Elder.id, Region.parent_id, Elder.lat, Elder.lng).join(Region, Region.id == Elder.community_id)
+        homes.update((e.id, e) for e in db.session.execute(
+            select(Elder.id, Elder.lat, Elder.lng, Elder.community_id)
             .where(Elder.id.in_(elder_ids[begin:begin + 5_000]))))
-    kept, rest = [], []
-    for d in due:
-        p = providers.get(d.provider_id)
-        serves = p is not None and (p.id, category.get(d.item_id)) in offers and d.elder_id in homes
-        if serves:
-            street, lat, lng = homes[d.elder_id]
-            serves = reaches((p.id, street) in areas, distance_km(lat, lng, p.base_lat, p.base_lng),
-                             p.service_radius_m)
-        (kept if serves else rest).append(d)
-    return kept, rest
+    asked = [d for d in kept if d.item_id in items and d.elder_id in homes]
+    serving = matching.still_serve([matching.Kept(matching.Need.build(
+        homes[d.elder_id], items[d.item_id], d.start, booking.end_of(items[d.item_id], d.start, d.quantity)),
+        d.provider_id) for d in asked])
+    batched = {d.id for d, yes in zip(asked, serving, strict=True) if yes}
+    return [d for d in due if d.id in batched], [d for d in due if d.id not in batched]
 
 
 def _make_one(plan: Due, day: date, now: datetime, report: MakeReport) -> None:

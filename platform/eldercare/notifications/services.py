@@ -5,17 +5,18 @@ elder and the linked family (and accepted also to the caregiver sent); an escala
 whose area holds the elder's community; a cancellation to the provider and caregiver who expected to go.
 Notifications are written in the same transaction as the change, so none is sent for a change that rolled
 back."""
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, literal, or_, select, union, update
+from sqlalchemy import bindparam, func, insert, literal, literal_column, or_, select, union_all, update
 from sqlalchemy.orm import aliased
 
+from .. import clock, sql
 from ..accounts.models import User
 from ..clock import local
-from ..db import utcnow
 from ..elders.models import Elder, FamilyLink
 from ..elders.scope import OFFICER_ROLES
 from ..errors import NotFound
@@ -59,8 +60,8 @@ def facts_of(order) -> dict:
 
 
 def visit_facts(item, elder, start, *, provider: str | None = None, caregiver: str | None = None) -> dict:
-    """What a notification about a visit says, but the order's number: also for the writers that know the
-    number only once the order is in (orders/writing.py, careplans/batch.py)."""
+    """What a notification about a visit says, but the order's number: also for the order writer, which knows
+    the number only once the order is in (orders/new_orders.py)."""
     facts = dict(item=item.name, elder=elder.name, when=start.isoformat(), address=elder.address or "")
     if provider is not None:
         facts["provider"] = provider
@@ -69,11 +70,116 @@ def visit_facts(item, elder, start, *, provider: str | None = None, caregiver: s
     return facts
 
 
-def told_of_escalation(order, community_id: int) -> list[int]:
-    """Nobody took the order: the operators and officers over the elder's community, and the elder's side
-    (their own login and linked family), in one query."""
-    return sorted(db.session.scalars(_escalation_audience(), {"community_id": community_id,
-                                                               "elder_id": order.elder_id}))
+@dataclass(frozen=True)
+class Step:
+    """One change of an order as notifications read it: where the order went, and whom it involves then."""
+
+    order_id: int
+    elder_id: int
+    community_id: int | None  # the elder's, for an escalation
+    provider_id: int | None
+    caregiver_id: int | None
+    from_status: str | None
+    to_status: str
+    detail: dict
+    facts: dict  # what the notification says (facts_of, or visit_facts and the order's number)
+
+
+def step(order, *, from_status: str | None, to_status: str, detail: dict | None = None) -> Step:
+    """A later change of a stored order, as `notices` reads it."""
+    detail = dict(detail or {})
+    if to_status == "dispatched" and not detail.get("accept_within_minutes"):
+        from ..orders.dispatch import accept_minutes
+
+        detail["accept_within_minutes"] = accept_minutes(order.item.category.code)
+    community_id = order.elder.community_id if to_status == "escalated" else None
+    return Step(order.id, order.elder_id, community_id, order.provider_id, order.caregiver_id, from_status,
+                to_status, detail, facts_of(order))
+
+
+def notices(steps: list[Step], *, at: datetime | None = None) -> list[dict]:
+    """The notifications (rows) that these changes of orders send: the one definition of who hears of an
+    order, for one change or a batch of new orders at once (one query for everybody concerned).
+
+    An offer goes to the provider's active administrators; accepted goes to the elder's side (own login and
+    linked family) and, as "assigned", to the caregiver sent; checked in and done to the elder's side; an
+    escalation to the operators and officers over the elder's community and to the elder's side; a
+    cancellation of an offered or accepted order to the provider's administrators and the caregiver."""
+    wanted = []  # (step, kind, [(audience, key)], extra facts)
+    for s in steps:
+        kind = ON_STATUS.get(s.to_status)
+        if kind == "offered":
+            wanted.append((s, kind, [("admins", s.detail.get("provider_id") or s.provider_id)],
+                           dict(minutes=s.detail.get("accept_within_minutes"))))
+        elif kind == "accepted":
+            wanted.append((s, kind, [("elder", s.elder_id)], {}))
+            wanted.append((s, "assigned", [("carer", s.caregiver_id)], {}))
+        elif kind in ("checked_in", "completed"):
+            wanted.append((s, kind, [("elder", s.elder_id)], {}))
+        elif kind == "escalated":
+            wanted.append((s, kind, [("officers", s.community_id), ("elder", s.elder_id)], {}))
+        elif kind == "cancelled" and s.from_status in ("dispatched", "accepted"):
+            wanted.append((s, kind, [("admins", s.provider_id), ("carer", s.caregiver_id)], {}))
+    heard = audiences({(audience, key) for *_, asked, _ in wanted for audience, key in asked if key is not None})
+    at = at or clock.now()
+    rows = []
+    for s, kind, asked, extra in wanted:
+        facts = s.facts | extra
+        if s.caregiver_id is None:  # a caregiver's name is news only once one is sent
+            facts.pop("caregiver", None)
+        users = sorted({u for audience, key in asked for u in heard.get((audience, key), ())})
+        rows += [dict(user_id=u, kind=kind, order_id=s.order_id, facts=facts, created_at=at) for u in users]
+    return rows
+
+
+def audiences(asked: set[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
+    """The users of each asked audience: ("admins", provider), ("elder", elder: own login and family),
+    ("carer", caregiver), ("officers", community: active operators and officers scoped to it or a region
+    above it), in one query."""
+    keys = {audience: sorted({k for a, k in asked if a == audience}) for audience in _AUDIENCES}
+    parts = tuple(audience for audience in _AUDIENCES if keys[audience])
+    if not parts:
+        return {}
+    heard: dict[tuple[str, int], list[int]] = {}
+    params = {audience: keys[audience] for audience in parts}
+    # Core execution on the session's connection: the ORM layer adds nothing for plain rows but time.
+    for audience, key, user_id in db.session.connection().execute(_audience_statement(parts), params):
+        heard.setdefault((audience, key), []).append(user_id)
+    return heard
+
+
+_AUDIENCES = ("admins", "elder", "carer", "officers")
+
+
+@lru_cache
+def _audience_statement(parts: tuple[str, ...]):
+    """(audience, key, user id) of the asked audiences; built once per combination of them."""
+    selects = []
+    if "admins" in parts:
+        selects.append(select(literal_column("'admins'"), User.provider_id, User.id).where(
+            User.role == "provider_admin", User.active.is_(True),
+            User.provider_id.in_(bindparam("admins", expanding=True))))
+    if "elder" in parts:
+        elders = bindparam("elder", expanding=True)
+        selects.append(select(literal_column("'elder'"), Elder.id, Elder.user_id).where(Elder.id.in_(elders),
+                                                                                Elder.user_id.is_not(None)))
+        selects.append(select(literal_column("'elder'"), FamilyLink.elder_id, FamilyLink.user_id)
+                       .where(FamilyLink.elder_id.in_(elders)))
+    if "carer" in parts:
+        selects.append(select(literal_column("'carer'"), Caregiver.id, Caregiver.user_id).where(
+            Caregiver.id.in_(bindparam("carer", expanding=True)), Caregiver.user_id.is_not(None)))
+    if "officers" in parts:
+        # Each community and the regions above it (at most six levels), then who is scoped to one of them.
+        above = select(Region.id.label("community_id"), Region.id, Region.parent_id,
+                       literal(1).label("depth")).where(
+            Region.id.in_(bindparam("officers", expanding=True))).cte("above", recursive=True)
+        parent = aliased(Region)
+        above = above.union_all(select(above.c.community_id, parent.id, parent.parent_id, above.c.depth + 1)
+                                .where(parent.id == above.c.parent_id, above.c.depth < 6))
+        selects.append(select(literal_column("'officers'"), above.c.community_id, User.id)
+                       .join(above, above.c.id == User.scope_region_id)
+                       .where(or_(*(User.role == role for role in OFFICER_ROLES)), User.active.is_(True)))
+    return union_all(*selects) if len(selects) > 1 else selects[0]
 
 
 def notify(user_ids, kind: str, order, **extra) -> int:
@@ -82,7 +188,7 @@ def notify(user_ids, kind: str, order, **extra) -> int:
     if not user_ids:
         return 0
     facts = facts_of(order) | extra
-    now = utcnow()
+    now = clock.now()
     db.session.execute(insert(Notification), [dict(user_id=u, kind=kind, order_id=order.id, facts=facts,
                                                    created_at=now) for u in user_ids])
     return len(user_ids)
@@ -90,61 +196,15 @@ def notify(user_ids, kind: str, order, **extra) -> int:
 
 def elder_side(order) -> list[int]:
     """The elder's own login and every linked family account."""
-    return list(db.session.scalars(_elder_side(), {"elder_id": order.elder_id}))
-
-
-def provider_admins(provider_id: int | None) -> list[int]:
-    if provider_id is None:
-        return []
-    return list(db.session.scalars(select(User.id).where(User.role == "provider_admin",
-                                                         User.provider_id == provider_id, User.active.is_(True))))
-
-
-def caregiver_user(caregiver_id: int | None) -> list[int]:
-    if caregiver_id is None:
-        return []
-    return [db.session.scalar(select(Caregiver.user_id).where(Caregiver.id == caregiver_id))]
-
-
-@cache
-def _escalation_audience():
-    """Built once (a booking nobody can take runs it): the active operators and bureau officers scoped to the
-    community or a region above it (at most six levels), the elder's own login and the linked family."""
-    above = select(Region.id, Region.parent_id, literal(1).label("depth")).where(
-        Region.id == bindparam("community_id")).cte("above", recursive=True)
-    parent = aliased(Region)
-    above = above.union_all(select(parent.id, parent.parent_id, above.c.depth + 1).where(
-        parent.id == above.c.parent_id, above.c.depth < 6))
-    officers = select(User.id).where(or_(*(User.role == role for role in OFFICER_ROLES)),
-                                     User.scope_region_id.in_(select(above.c.id)), User.active.is_(True))
-    return union(officers, *_elder_side().selects)
-
-
-@cache
-def _elder_side():
-    """The elder's own login (if any) and the linked family accounts, by `elder_id`."""
-    own = select(Elder.user_id).where(Elder.id == bindparam("elder_id"), Elder.user_id.is_not(None))
-    family = select(FamilyLink.user_id).where(FamilyLink.elder_id == bindparam("elder_id"))
-    return union(own, family)
+    return audiences({("elder", order.elder_id)}).get(("elder", order.elder_id), [])
 
 
 def on_status(order, *, from_status: str | None, to_status: str, detail: dict | None = None) -> None:
-    kind = ON_STATUS.get(to_status)
-    detail = detail or {}
-    if kind == "offered":
-        from ..orders.dispatch import accept_minutes
-
-        notify(provider_admins(detail.get("provider_id") or order.provider_id), kind, order,
-               minutes=detail.get("accept_within_minutes") or accept_minutes(order.item.category.code))
-    elif kind == "accepted":
-        notify(elder_side(order), kind, order)
-        notify(caregiver_user(order.caregiver_id), "assigned", order)
-    elif kind in ("checked_in", "completed"):
-        notify(elder_side(order), kind, order)
-    elif kind == "escalated":
-        notify(told_of_escalation(order, order.elder.community_id), kind, order)
-    elif kind == "cancelled" and from_status in ("dispatched", "accepted"):
-        notify(provider_admins(order.provider_id) + caregiver_user(order.caregiver_id), kind, order)
+    """Tell whoever hears of this later change of `order` (a new order's first changes are told by the order
+    writer, from the same `notices`)."""
+    rows = notices([step(order, from_status=from_status, to_status=to_status, detail=detail)])
+    if rows:
+        sql.insert_rows(Notification.__table__, rows)
 
 
 def unread_count(user) -> int:
@@ -164,7 +224,7 @@ def mark_read(user, notification_id: int | None = None) -> int:
     stmt = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
-    return db.session.execute(stmt.values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    return db.session.execute(stmt.values(read_at=clock.now()).execution_options(synchronize_session=False)).rowcount
 
 
 def get_mine(user, notification_id: int) -> Notification:

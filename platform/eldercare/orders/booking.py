@@ -2,8 +2,8 @@
 an active item, a time from now to 30 days ahead, no double booking), the price and the voucher share, then
 the order written with its voucher hold and offered to the best provider at once (or escalated).
 
-The rules are split into functions that the care plans' batch (careplans/batch.py) uses too, so the two
-cannot drift apart."""
+The rules are split into functions that the care plans kept by a provider (careplans/kept.py) use too, so the
+two cannot drift apart; both write through the one writer of new orders (new_orders.py)."""
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -11,22 +11,21 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import clock
 from ..catalog.models import Item
-from ..clock import LOCAL
-from ..db import utcnow
 from ..elders.models import Elder
 from ..elders.registry import ensure_bookable
 from ..elders.scope import no_such_elder, sees_every_elder, visible_condition
 from ..errors import Conflict, Forbidden, invalid
 from ..extensions import db
-from ..vouchers import holds
+from ..notifications.services import visit_facts
 from ..vouchers.eligibility import explain
-from ..vouchers.ledger import is_overdraft, overdrawn
-from .dispatch import BOOKED, dispatch, set_status
+from . import new_orders
+from .dispatch import accept_minutes
 from .matching import Need, rank
-from .models import WorkOrder
-from .writing import write_booked
+from .models import OrderOffer, OrderStatusChange, WorkOrder
 
 BOOKING_ROLES = ("elder", "family", "operator", "admin")
 MAX_DAYS_AHEAD = 30
@@ -38,7 +37,7 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
          now: datetime | None = None, plan=None) -> WorkOrder:
     """Create the order and dispatch it to the best provider at once. `plan`: a care plan's order for the
     plan's date, made by the scheduler (whoever made the plan was checked then); at most one per plan and day."""
-    now = now or utcnow()
+    now = now or clock.now()
     if plan is None and (actor is None or actor.role not in BOOKING_ROLES):
         raise Forbidden(_l("Your role cannot book services."))
     elder, item, duplicate = _booking_facts(None if plan is not None else actor, elder_id, item_id, scheduled_start)
@@ -49,30 +48,46 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
         raise already_booked(duplicate)
     price = price_of(item, quantity)
     voucher = voucher_share(elder, item, scheduled_start, price) if pay_with == "voucher" else 0
-    values = dict(elder_id=elder.id, item_id=item.id, scheduled_start=scheduled_start,
-                  scheduled_end=end_of(item, scheduled_start, quantity), quantity=quantity, price_fen=price,
-                  voucher_fen=voucher, copay_fen=price - voucher, pay_with=pay_with, note=note,
-                  preferred_provider_id=preferred_provider_id, status="pending", created_at=now,
+    end = end_of(item, scheduled_start, quantity)
+    candidates = rank(Need.build(elder, item, scheduled_start, end, preferred_provider_id))
+    first = candidates[0] if candidates else None
+    values = dict(elder_id=elder.id, item_id=item.id, scheduled_start=scheduled_start, scheduled_end=end,
+                  quantity=quantity, price_fen=price, voucher_fen=voucher, copay_fen=price - voucher,
+                  pay_with=pay_with, note=note, preferred_provider_id=preferred_provider_id,
                   booked_by_id=getattr(actor, "id", None) if plan is None else plan.created_by_id,
                   care_plan_id=getattr(plan, "id", None),
-                  plan_date=scheduled_start.astimezone(LOCAL).date() if plan is not None else None)
+                  plan_date=clock.local_date(scheduled_start) if plan is not None else None,
+                  ranking=[c.as_dict() for c in candidates], auto_confirmed=False)
+    draft = new_orders.booked(
+        values, facts=visit_facts(item, elder, scheduled_start, provider=first.name if first else None),
+        community_id=elder.community_id, now=now,
+        offer=new_orders.Offer(first.provider_id, accept_minutes(item.category.code)) if first else None,
+        reason=first.explanation() if first else None)
     try:
-        if writes_in_one_statement():  # the same rows as below, in one statement
-            need = Need.build(elder, item, scheduled_start, values["scheduled_end"], preferred_provider_id)
-            return write_booked(values, elder=elder, item=item, candidates=rank(need), actor=actor, now=now)
-        order = WorkOrder(**values, offers=[], history=[])  # new and empty: nothing to load from the database
-        db.session.add(order)
-        db.session.flush()
+        written = new_orders.write([draft], actor=actor)  # 409 when the voucher balance is short
     except IntegrityError as error:  # the same slot booked by a request that committed a moment ago
         if _double_booking(error):
             raise already_booked(None) from error
-        if is_overdraft(error):
-            raise overdrawn() from None
         raise
-    holds.hold(order, voucher, actor=actor)  # 409 when the balance is short; the whole booking rolls back
-    set_status(order, "pending", actor=actor, reason=BOOKED)
-    dispatch(order, now=now, actor=actor)
-    return order
+    if not written.written:  # the plan's order for the day, made a moment ago by another run
+        raise already_booked(None)
+    return _as_answered(written.written[0], written.at, actor)
+
+
+def _as_answered(order: new_orders.Written, at: datetime, actor) -> WorkOrder:
+    """The order as written, for the answer: outside the session (it is in the database already, and nothing
+    of it needs reading back), its offer and history set without the ORM's change events, which cost more
+    than the rest of a booking's Python."""
+    answer = WorkOrder(**order.values)
+    offer = order.draft.offer
+    set_committed_value(answer, "offers", [] if offer is None else [OrderOffer(
+        provider_id=offer.provider_id, rank=0, status="accepted" if offer.taken else "open",
+        offered_at=answer.created_at, expires_at=answer.created_at + timedelta(minutes=offer.minutes),
+        answered_at=answer.created_at if offer.taken else None)])
+    set_committed_value(answer, "history", [OrderStatusChange(
+        from_status=c.from_status, to_status=c.to_status, actor_id=getattr(actor, "id", None), reason=c.reason,
+        detail=c.detail, at=at) for c in order.changes])
+    return answer
 
 
 def _booking_facts(viewer, elder_id: int, item_id: int, start: datetime):
@@ -100,16 +115,10 @@ def _facts_statement():
             .where(Elder.id == bindparam("elder_id")))
 
 
-def writes_in_one_statement() -> bool:
-    """PostgreSQL writes a booking in one statement of data-modifying CTEs (writing.py); SQLite, which has
-    none, through the ORM."""
-    return db.engine.dialect.name == "postgresql"
-
-
 def voucher_share(elder, item, scheduled_start: datetime, price_fen: int) -> int:
     """The part of the price vouchers pay: price × (100 − co-pay %) / 100, rounded down to the fen, under the
     policy of the elder's district for the month of the visit. 422 when vouchers cannot pay for this."""
-    return voucher_part(explain(elder, scheduled_start.astimezone(LOCAL).strftime("%Y-%m")), item, price_fen)
+    return voucher_part(explain(elder, str(clock.Month.of(scheduled_start))), item, price_fen)
 
 
 def voucher_part(eligibility, item, price_fen: int) -> int:
@@ -122,7 +131,7 @@ def voucher_part(eligibility, item, price_fen: int) -> int:
     return price_fen * (100 - eligibility.tier.copay_percent) // 100
 
 
-# The rules of a booking, in pieces that a single booking and the care plans' batch (careplans/batch.py)
+# The rules of a booking, in pieces that a single booking and the kept care plans (careplans/kept.py)
 # both use, so that the two cannot drift apart.
 
 def check_visit(item, scheduled_start: datetime, quantity: int, *, now: datetime) -> None:

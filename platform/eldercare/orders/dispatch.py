@@ -41,15 +41,6 @@ def set_status(order: WorkOrder, to_status: str, *, actor=None, reason: str | No
     order_status_changed.send(order, from_status=from_status, to_status=to_status, actor=actor, detail=detail)
 
 
-def dispatch(order: WorkOrder, *, now: datetime | None = None, actor=None) -> None:
-    """Rank the providers for a new order and offer it to the best, or escalate if nobody can come."""
-    now = now or utcnow()
-    need = Need.for_order(order)
-    candidates = rank(need, exclude_order_id=order.id)
-    order.ranking = [c.as_dict() for c in candidates]
-    _offer_next(order, need, now=now, actor=actor, first=candidates[0] if candidates else None)
-
-
 def _offer_next(order: WorkOrder, need: Need, *, now: datetime, actor=None, first=None) -> None:
     """Offer the order to the best provider not yet asked, re-ranked now (load and free time change)."""
     asked = {o.provider_id for o in order.offers}

@@ -12,11 +12,14 @@ import math
 from dataclasses import dataclass, field, fields
 from datetime import datetime, time
 from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, case, func, literal_column, or_, select, union
+from sqlalchemy import Date, Integer, Time, and_, bindparam, case, func, literal_column, or_, select, union
 
+from .. import sql
 from ..catalog.models import Category, Item
 from ..clock import LOCAL, day_bounds, local_date
+from ..db import UTCDateTime
 from ..extensions import db
 from ..geo import distance_km
 from ..providers.models import (
@@ -175,72 +178,223 @@ def _score(c: Candidate) -> float:
 def _statement(excluding: bool, per_caregiver: bool):
     """Reachable providers with their facts and their free caregivers in the category (certified where it
     needs it, working then, no overlapping visit, under the daily limit): counted, or one row each."""
-    street = select(Region.parent_id).where(Region.id == bindparam("community_id")).scalar_subquery()
-    serving_street = select(provider_areas.c.provider_id).where(provider_areas.c.region_id == street)
-    # Each CTE below is small and MATERIALIZED, and each check a probe by key: the order of work is fixed, so
-    # the generic plan of the prepared statement cannot wander into scanning a province's tables.
     # 1. Providers covering the street, or based in the box around the home (index on base_lat).
-    near = union(select(provider_areas.c.provider_id.label("id")).where(provider_areas.c.region_id == street),
+    near = union(select(provider_areas.c.provider_id.label("id")).where(
+                     provider_areas.c.region_id == _street_of(bindparam("community_id"))),
                  select(Provider.id).where(Provider.base_lat.between(bindparam("lat_lo"), bindparam("lat_hi")),
                                            Provider.base_lng.between(bindparam("lng_lo"), bindparam("lng_hi"))))
+    # Each CTE below is small and MATERIALIZED, and each check a probe by key: the order of work is fixed, so
+    # the generic plan of the prepared statement cannot wander into scanning a province's tables.
     near = near.cte("near").prefix_with("MATERIALIZED")
     not_this_order = WorkOrder.id != bindparam("order_id")
     orders_today = (select(func.count()).where(
         WorkOrder.provider_id == Provider.id, not_this_order, _one_of(WorkOrder.status, LOAD_STATUSES),
         WorkOrder.scheduled_start >= bindparam("day_start"), WorkOrder.scheduled_start < bindparam("day_end"))
         .scalar_subquery())
-    offers_category = select(provider_categories.c.provider_id).where(
-        provider_categories.c.provider_id == Provider.id,
-        provider_categories.c.category_id == bindparam("category_id")).exists()
     # 2. Of those, the approved ones offering the category that cover the street or roughly reach the home (a flat
     # approximation, 5% generous; the exact distance is checked in Python), with their load. Dropping the
     # out-of-reach ones here spares the checks on each of their caregivers below.
-    covers = Provider.id.in_(serving_street)
+    covers = _covers(Provider.id, bindparam("community_id"))
     dy = (Provider.base_lat - bindparam("lat")) * 111.0
     dx = (Provider.base_lng - bindparam("lng")) * bindparam("km_per_lng")
-    reaches = dy * dy + dx * dx <= Provider.service_radius_m * Provider.service_radius_m * (1.05 * 1.05 / 1e6)
+    roughly = dy * dy + dx * dx <= Provider.service_radius_m * Provider.service_radius_m * (1.05 * 1.05 / 1e6)
     reach = (select(Provider.id, Provider.name, Provider.base_lat, Provider.base_lng, Provider.service_radius_m,
                     Provider.completed_count, Provider.on_time_count, Provider.rating_count, Provider.rating_sum,
                     covers.label("covers_street"), orders_today.label("orders_today"))
              .join(near, near.c.id == Provider.id)
-             .where(Provider.status == "approved", offers_category, or_(covers, reaches)))
+             .where(*_provider_serves(Provider, bindparam("category_id")), or_(covers, roughly)))
     if excluding:
         reach = reach.where(Provider.id.not_in(bindparam("exclude", expanding=True)))
     reach = reach.cte("reach").prefix_with("MATERIALIZED")
     # 3. Their active caregivers serving the category (a hundred or so); the checks on each person follow.
-    serves = select(caregiver_categories.c.caregiver_id).where(
-        caregiver_categories.c.caregiver_id == Caregiver.id,
-        caregiver_categories.c.category_id == bindparam("category_id")).exists()
     team = (select(Caregiver.id, Caregiver.provider_id, Caregiver.daily_limit)
             .join(reach, reach.c.id == Caregiver.provider_id)
-            .where(Caregiver.active.is_(True), serves)
+            .where(*_caregiver_serves(Caregiver, bindparam("category_id")))
             .cte("team").prefix_with("MATERIALIZED"))
-    mine = (WorkOrder.caregiver_id == team.c.id, not_this_order)
-    today = select(func.count()).where(
-        *mine, _one_of(WorkOrder.status, LOAD_STATUSES), WorkOrder.scheduled_start >= bindparam("day_start"),
-        WorkOrder.scheduled_start < bindparam("day_end")).scalar_subquery()
-    busy = select(WorkOrder.id).where(
-        *mine, _one_of(WorkOrder.status, BUSY_STATUSES), WorkOrder.scheduled_start < bindparam("end"),
-        WorkOrder.scheduled_end > bindparam("start")).exists()
-    works = select(Availability.id).where(
-        Availability.caregiver_id == team.c.id, Availability.weekday == bindparam("weekday"),
-        Availability.start_time <= bindparam("t0"), Availability.end_time >= bindparam("t1")).exists()
-    # The certificate the category needs (CATEGORY_CERTIFICATE), worked out in SQL so the statement never changes.
-    kind = case(CATEGORY_CERTIFICATE, value=select(Category.code).where(
-        Category.id == bindparam("category_id")).scalar_subquery(), else_=None)
-    certified = or_(kind.is_(None), select(Certificate.id).where(
-        Certificate.caregiver_id == team.c.id, Certificate.kind == kind,
-        Certificate.expires_on >= bindparam("service_day")).exists())
-    # As WHERE conditions these become index probes per team member; in the SELECT list PostgreSQL would hash
-    # whole tables instead.
+    visit = _Visit(*(bindparam(name) for name in _Visit._fields))
     facts = (reach.c.name, reach.c.base_lat, reach.c.base_lng, reach.c.service_radius_m, reach.c.completed_count,
              reach.c.on_time_count, reach.c.rating_count, reach.c.rating_sum, reach.c.covers_street,
              reach.c.orders_today)
     stmt = (select(team.c.provider_id, *facts).join(reach, reach.c.id == team.c.provider_id)
-            .where(works, certified, ~busy, today < team.c.daily_limit))
+            .where(*_caregiver_free(team.c.id, team.c.daily_limit, visit)))
     if per_caregiver:
         return stmt.add_columns(team.c.id).order_by(team.c.provider_id, team.c.id)
     return stmt.add_columns(func.count(team.c.id).label("free_count")).group_by(team.c.provider_id, *facts)
+
+
+# The rules, as SQL conditions that rank (for one visit, on bound parameters) and the set-based questions below
+# (for a batch of visits, on a relation of them) both apply, so that no rule is written twice.
+
+class _Visit(NamedTuple):
+    """A visit's facts as SQL expressions: bound parameters for rank, a relation's columns for a batch."""
+
+    category_id: object
+    weekday: object
+    t0: object  # Beijing wall-clock start and end (_local_window)
+    t1: object
+    start: object  # UTC moments
+    end: object
+    day_start: object  # the Beijing day of the visit, as UTC bounds
+    day_end: object
+    service_day: object  # its Beijing date
+    order_id: object  # the order being matched, left out of the load (0: none)
+
+
+def _street_of(community_id):
+    # Correlated to whatever gives `community_id` (a relation of visits, two levels up), never joined to it.
+    return select(Region.parent_id).where(Region.id == community_id).correlate_except(Region).scalar_subquery()
+
+
+def _covers(provider_id, community_id):
+    """The provider covers the street the community belongs to."""
+    return provider_id.in_(select(provider_areas.c.provider_id).where(
+        provider_areas.c.region_id == _street_of(community_id)).correlate_except(provider_areas))
+
+
+def _provider_serves(provider, category_id) -> tuple:
+    """An approved provider offering the category (reach is checked apart: `reaches`)."""
+    return (provider.status == "approved", select(provider_categories.c.provider_id).where(
+        provider_categories.c.provider_id == provider.id,
+        provider_categories.c.category_id == category_id).exists())
+
+
+def _caregiver_serves(caregiver, category_id) -> tuple:
+    """An active caregiver serving the category."""
+    return (caregiver.active.is_(True), select(caregiver_categories.c.caregiver_id).where(
+        caregiver_categories.c.caregiver_id == caregiver.id,
+        caregiver_categories.c.category_id == category_id).exists())
+
+
+def _caregiver_free(caregiver_id, daily_limit, visit: _Visit, given=None, given_today=None) -> tuple:
+    """A caregiver free for the visit: certified where the category needs it, working then, with no
+    overlapping visit and under the daily limit. `given` (a relation) and `given_today` (their number on the
+    visit's day): visits given out earlier in the same batch, not yet written, which count as accepted
+    orders. As WHERE conditions these become index probes per caregiver; in the SELECT list PostgreSQL would
+    hash whole tables instead."""
+    mine = (WorkOrder.caregiver_id == caregiver_id, WorkOrder.id != visit.order_id)
+    today = select(func.count()).where(
+        *mine, _one_of(WorkOrder.status, LOAD_STATUSES), WorkOrder.scheduled_start >= visit.day_start,
+        WorkOrder.scheduled_start < visit.day_end).scalar_subquery()
+    busy = select(WorkOrder.id).where(
+        *mine, _one_of(WorkOrder.status, BUSY_STATUSES), WorkOrder.scheduled_start < visit.end,
+        WorkOrder.scheduled_end > visit.start).exists()
+    works = select(Availability.id).where(
+        Availability.caregiver_id == caregiver_id, Availability.weekday == visit.weekday,
+        Availability.start_time <= visit.t0, Availability.end_time >= visit.t1).exists()
+    # The certificate the category needs (CATEGORY_CERTIFICATE), worked out in SQL so the statement never changes.
+    kind = case(CATEGORY_CERTIFICATE, value=select(Category.code).where(
+        Category.id == visit.category_id).correlate_except(Category).scalar_subquery(), else_=None)
+    certified = or_(kind.is_(None), select(Certificate.id).where(
+        Certificate.caregiver_id == caregiver_id, Certificate.kind == kind,
+        Certificate.expires_on >= visit.service_day).exists())
+    if given is None:
+        return works, certified, ~busy, today < daily_limit
+    busy_given = select(given.c.caregiver_id).where(
+        given.c.caregiver_id == caregiver_id, given.c.start < visit.end, given.c.end > visit.start).exists()
+    return works, certified, ~busy, ~busy_given, today + given_today < daily_limit
+
+
+# Set-based questions for a batch of visits (a day of care plans kept by a provider and a caregiver).
+
+@dataclass(frozen=True)
+class Kept:
+    """A visit that a provider, and perhaps one of its caregivers, keep (a care plan's standing arrangement)."""
+
+    need: Need
+    provider_id: int
+    caregiver_id: int | None = None
+
+
+def still_serve(visits: list[Kept]) -> list[bool]:
+    """For each visit, whether its provider would still be matched for it: approved, offering the category,
+    covering the elder's street or reaching the home (`reaches`, as rank decides it). One query."""
+    if not visits:
+        return []
+    columns = dict(n=Integer(), provider_id=Integer(), category_id=Integer(), community_id=Integer())
+    rows = sql.relation_rows(columns, (dict(n=n, provider_id=v.provider_id, category_id=v.need.category_id,
+                                            community_id=v.need.community_id) for n, v in enumerate(visits)))
+    found = {}
+    for n, covers, lat, lng, radius in db.session.execute(_serving_statement(sql.is_postgres()), dict(visits=rows)):
+        found[n] = reaches(bool(covers), distance_km(visits[n].need.lat, visits[n].need.lng, lat, lng), radius)
+    return [found.get(n, False) for n in range(len(visits))]
+
+
+@lru_cache
+def _serving_statement(_postgres: bool):
+    visits = sql.relation("visits", dict(n=Integer(), provider_id=Integer(), category_id=Integer(),
+                                         community_id=Integer()))
+    covers = _covers(Provider.id, visits.c.community_id)
+    return (select(visits.c.n, covers, Provider.base_lat, Provider.base_lng, Provider.service_radius_m)
+            .join(Provider, Provider.id == visits.c.provider_id)
+            .where(*_provider_serves(Provider, visits.c.category_id)))
+
+
+_VISIT_COLUMNS = dict(n=Integer(), caregiver_id=Integer(), provider_id=Integer(), category_id=Integer(),
+                      weekday=Integer(), t0=Time(), t1=Time(), start=UTCDateTime(), end=UTCDateTime(),
+                      day_start=UTCDateTime(), day_end=UTCDateTime(), service_day=Date())
+_GIVEN_COLUMNS = dict(caregiver_id=Integer(), start=UTCDateTime(), end=UTCDateTime())
+
+
+def free_caregivers(visits: list[Kept]) -> list[bool]:
+    """For each visit, in order, whether its caregiver is free for it as rank decides it (an active caregiver of
+    the provider, serving the category, certified, working then, no overlapping visit, under the daily limit),
+    counting the visits given out earlier in the list: of two overlapping visits of one caregiver the first
+    takes her. Asked in rounds of one query: a visit not free in a round never becomes free (the visits given
+    only take time away), so it is decided; of those free, each caregiver is given her first, and the rest are
+    asked again with it counted. A caregiver's visits take as many rounds as she is given, and one more."""
+    waiting: dict[int, list[int]] = {}  # caregiver -> the indexes of her visits still to decide, in order
+    for n, v in enumerate(visits):
+        if v.caregiver_id is not None and _local_window(v.need) is not None:
+            waiting.setdefault(v.caregiver_id, []).append(n)
+    free = [False] * len(visits)
+    given: list[dict] = []
+    asked = {}  # n -> the visit as the statement reads it
+    for cid, ns in waiting.items():
+        for n in ns:
+            v = visits[n]
+            weekday, t0, t1 = _local_window(v.need)
+            day = v.need.start.astimezone(LOCAL).date()
+            day_start, day_end = _day_bounds(day)
+            asked[n] = dict(n=n, caregiver_id=cid, provider_id=v.provider_id, category_id=v.need.category_id,
+                            weekday=weekday, t0=t0, t1=t1, start=v.need.start, end=v.need.end,
+                            day_start=day_start, day_end=day_end, service_day=day)
+    while waiting:
+        rows = [asked[n] for ns in waiting.values() for n in ns]
+        mine = [g for g in given if g["caregiver_id"] in waiting]  # only the caregivers asked about matter
+        yes = set(db.session.scalars(_free_statement(sql.is_postgres()), dict(
+            visits=sql.relation_rows(_VISIT_COLUMNS, rows), given=sql.relation_rows(_GIVEN_COLUMNS, mine))))
+        for cid in list(waiting):
+            still = [n for n in waiting[cid] if n in yes]
+            if still:
+                first = still.pop(0)
+                free[first] = True
+                given.append(dict(caregiver_id=cid, start=visits[first].need.start, end=visits[first].need.end))
+            if still:
+                waiting[cid] = still
+            else:
+                del waiting[cid]
+    return free
+
+
+@lru_cache
+def _free_statement(_postgres: bool):
+    """The visits (of `visits`) whose caregiver is free, counting the batch's `given` visits. Built once per
+    database: the relations read their rows from the parameters."""
+    visits = sql.relation("visits", _VISIT_COLUMNS)
+    given = sql.relation("given", _GIVEN_COLUMNS)
+    # How many visits the batch gave each caregiver on the visit's day: one join, not a count per visit.
+    counted = (select(visits.c.n, func.count().label("given"))
+               .join(given, and_(given.c.caregiver_id == visits.c.caregiver_id, given.c.start >= visits.c.day_start,
+                                 given.c.start < visits.c.day_end))
+               .group_by(visits.c.n).subquery("given_today"))
+    visit = _Visit(visits.c.category_id, visits.c.weekday, visits.c.t0, visits.c.t1, visits.c.start, visits.c.end,
+                   visits.c.day_start, visits.c.day_end, visits.c.service_day, literal_column("0"))
+    return (select(visits.c.n).join(Caregiver, Caregiver.id == visits.c.caregiver_id)
+            .outerjoin(counted, counted.c.n == visits.c.n)
+            .where(Caregiver.provider_id == visits.c.provider_id,
+                   *_caregiver_serves(Caregiver, visits.c.category_id),
+                   *_caregiver_free(Caregiver.id, Caregiver.daily_limit, visit, given=given,
+                                    given_today=func.coalesce(counted.c.given, 0))))
 
 
 def _local_window(need: Need) -> tuple[int, time, time] | None:
@@ -254,4 +408,7 @@ def _local_window(need: Need) -> tuple[int, time, time] | None:
 
 def _local_day(moment: datetime) -> tuple[datetime, datetime]:
     """The Beijing calendar day containing `moment`, as UTC bounds."""
-    return day_bounds(local_date(moment))
+    return _day_bounds(local_date(moment))
+
+
+_day_bounds = lru_cache(maxsize=64)(day_bounds)  # a batch's thousands of visits fall on a day or two
