@@ -35,9 +35,18 @@ class Config:
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 
+    # Where the login-failure counts live (accounts/limits.py). memory:// is per process: under more than one
+    # worker each keeps its own count, so production needs a shared store, e.g. redis://127.0.0.1:6379/0.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_FAILURE_LIMIT = "5 per minute"
+    RATELIMIT_HEADERS_ENABLED = True  # X-RateLimit-* and, on a 429, Retry-After
+    # Failed logins (limits strings, e.g. "5 per 15 minutes"). Per address, across accounts: generous, since many
+    # people can share one address behind a NAT. Per account (the username tried, existing or not), from any
+    # address: the lock that stops a botnet guessing one password.
+    LOGIN_ADDRESS_FAILURE_LIMIT = os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "20 per minute")
+    LOGIN_ACCOUNT_FAILURE_LIMIT = os.environ.get("LOGIN_ACCOUNT_FAILURE_LIMIT", "5 per 15 minutes")
+    # How many proxies in front of the app set X-Forwarded-For. 0: the header is ignored (anyone can send it, so
+    # trusting it would let a client pick its own address for the login counts); 1 behind one nginx, and so on.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", "12"))
 
@@ -104,6 +113,10 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # The suite's login tests count to these, whatever the developer's environment says.
+    LOGIN_ADDRESS_FAILURE_LIMIT = "20 per minute"
+    LOGIN_ACCOUNT_FAILURE_LIMIT = "5 per 15 minutes"
+    TRUSTED_PROXIES = 0
     FORCE_HTTPS = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or "sqlite://"
     # Every request in the suite proves it commits at most once (transactions.install_commit_guard).

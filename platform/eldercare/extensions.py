@@ -23,6 +23,8 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Keyed by request.remote_addr: the peer's address, or the client's as ProxyFix reads it from X-Forwarded-For when
+# TRUSTED_PROXIES says proxies stand in front (create_app); never a header the client alone controls.
 limiter = Limiter(key_func=get_remote_address)
 babel = Babel()
 talisman = Talisman()

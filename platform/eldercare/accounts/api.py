@@ -7,7 +7,7 @@ from ..apibase import Blueprint, login_required, paginate_query, roles_required
 from ..extensions import db
 from ..transactions import as_stored
 from . import services
-from .limits import login_failures
+from .limits import forget_account_failures, login_failures
 from .models import User
 from .schemas import (
     LoginSchema,
@@ -32,6 +32,7 @@ def create_token(data):
     user = services.authenticate(data["username"], data["password"])
     if user is None:
         abort(401, message="Wrong username or password.")
+    forget_account_failures()
     token, row = services.issue_token(user)
     return {"token": token, "expires_at": row.expires_at, "user": user}
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from . import services
-from .limits import login_failures
+from .limits import forget_account_failures, login_failures
 
 bp = Blueprint("accounts_pages", __name__)
 
@@ -44,6 +44,7 @@ def login():
     if user is None:
         error = _("Wrong username or password.")
         return render_template("accounts/login.html", next_url=next_url, username=username, error=error), 401
+    forget_account_failures()
     login_user(user)
     return redirect(next_url or url_for("home.index"))
 
