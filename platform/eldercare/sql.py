@@ -82,6 +82,11 @@ def add_to_balances(table: Table, deltas: Mapping[int, int], *, column: str = "b
     if not moves:
         return
     if is_postgres():
+        held = db.session.info.get(_PENDING)
+        if held is not None and any(sql.startswith(f"UPDATE {table.name} ") for sql, _ in held):
+            # One statement may not update a row twice (PostgreSQL keeps only one of the changes, silently):
+            # balances moved twice inside `together` must be summed by the caller into one call.
+            raise RuntimeError(f"{table.name} moved twice inside sql.together()")
         ids, changes = _fresh("ids"), _fresh("deltas")
         _run(f"UPDATE {table.name} t SET {column} = t.{column} + u.delta "
              f"FROM unnest(CAST(:{ids} AS integer[]), CAST(:{changes} AS bigint[])) AS u(id, delta) WHERE t.id = u.id",

@@ -70,7 +70,7 @@ def error_text(code: int) -> tuple[str, str]:
         409: (_("That clashes with a change already made"),
               _("Someone may have changed it at the same time. Reload the page to see the latest.")),
         422: (_("Some details need correcting"), _("Please go back and check what you entered.")),
-        429: (_("Too many attempts"), _("For your safety, please wait a minute, then try again.")),
+        429: (_("Too many attempts"), _("For your safety, please wait a while (up to 15 minutes), then try again.")),
         500: (_("Sorry, something went wrong on our side"), _("Please try again in a few minutes.")),
     }
     return texts.get(code, (_("Something went wrong"), _("Please try again, or start again from the home page.")))
