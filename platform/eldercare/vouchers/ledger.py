@@ -36,21 +36,21 @@ def accounts(pairs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
     table = LedgerAccount.__table__
     found: dict[tuple[str, int], int] = {}
     for attempt in range(2):
-        by_kind = defaultdict(list)
-        for kind, owner in wanted:
-            if (kind, owner) not in found:
-                by_kind[kind].append(owner)
-        for kind, owners in by_kind.items():
-            for chunk in sql.chunks(owners, CHUNK):
-                found.update(((kind, owner), account_id) for owner, account_id in db.session.execute(
-                    select(table.c.owner_id, table.c.id).where(table.c.kind == kind,
-                                                               sql.any_of(table.c.owner_id, chunk))))
+        # One query for every kind asked (a booking's available and held accounts cost one round trip); rows of
+        # a kind not asked for this owner are left out below.
+        owners = sorted({owner for kind, owner in wanted if (kind, owner) not in found})
+        kinds = sorted({kind for kind, _ in wanted})
+        for chunk in sql.chunks(owners, CHUNK):
+            for kind, owner, account_id in db.session.execute(
+                    select(table.c.kind, table.c.owner_id, table.c.id).where(
+                        table.c.kind.in_(kinds), sql.any_of(table.c.owner_id, chunk))):
+                found[kind, owner] = account_id
         missing = [pair for pair in wanted if pair not in found]
         if not missing or attempt:
             break
         sql.insert_rows(table, [dict(kind=k, owner_id=o, balance_fen=0) for k, o in missing],
                         conflict=["kind", "owner_id"])
-    return found
+    return {pair: found[pair] for pair in wanted if pair in found}
 
 
 def account(kind: str, owner_id: int) -> LedgerAccount:
