@@ -3,17 +3,16 @@ audit log; rows naming nobody, or somebody outside the importer's region, are re
 Importing the same file twice changes nothing the second time.
 
 Written for 100,000-row rosters: elders are looked up in chunks, updated with one executemany, and the audit
-rows inserted in bulk; no ORM object per row."""
+events written in bulk by the audit writer; no ORM object per row."""
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from .. import clock
-from ..audit.models import AuditEvent
-from ..audit.services import record
+from ..audit.services import event, record, record_many
 from ..db import utcnow
 from ..elders.models import Elder
 from ..elders.scope import community_ids
@@ -58,10 +57,10 @@ def import_roster(lines: Iterable[str], *, source: str, actor=None, scope_region
             else:
                 changes.append(dict(b_id=elder.id, hardship=row.status, hardship_since=_since(row),
                                     hardship_source=None if row.status == "none" else source[:80]))
-                audit.append(dict(at=now, actor_id=getattr(actor, "id", None), action="elder.hardship_changed",
-                                  target_type="elders", target_id=elder.id, detail={
-                                      "from": elder.hardship, "to": row.status, "since": row.since.isoformat(),
-                                      "source": source[:80], "line": row.line}))
+                audit.append(event("elder.hardship_changed", at=now, actor_id=getattr(actor, "id", None),
+                                   target_type="elders", target_id=elder.id, **{
+                                       "from": elder.hardship, "to": row.status, "since": row.since.isoformat(),
+                                       "source": source[:80], "line": row.line}))
         if progress:
             progress(len(chunk))
     if changes:
@@ -70,7 +69,7 @@ def import_roster(lines: Iterable[str], *, source: str, actor=None, scope_region
             .values(hardship=bindparam("hardship"), hardship_since=bindparam("hardship_since"),
                     hardship_source=bindparam("hardship_source")),
             changes, execution_options={"synchronize_session": False})
-        db.session.execute(insert(AuditEvent.__table__), audit)
+        record_many(audit)
     report.updated = len(changes)
     report.rejected.sort(key=lambda r: r.line)
     record("hardship.imported", actor=actor, source=source[:80], rows=report.rows, updated=report.updated,
