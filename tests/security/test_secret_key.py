@@ -10,15 +10,19 @@ import pytest
 from eldercare import create_app
 from eldercare.config import DEVELOPMENT_SECRET_KEY, TestConfig
 
+from ..real_clock import environment
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _start_wsgi(**env) -> subprocess.CompletedProcess:
     """Import wsgi.py as gunicorn would, with only these settings in the environment."""
-    environ = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ELDERCARE_ENV", "DATABASE_URL")}
+    environ = {k: v for k, v in environment().items() if k not in ("SECRET_KEY", "ELDERCARE_ENV", "DATABASE_URL")}
     environ.update(env, DATABASE_URL="sqlite://")
+    # No timeout: a timed wait fails with EINVAL in CI's runs under libfaketime (tests/real_clock.py); importing
+    # wsgi either fails at once or returns.
     return subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=environ, capture_output=True,
-                          text=True, timeout=120)
+                          text=True)
 
 
 def test_production_without_a_secret_key_refuses_to_start():

@@ -3,7 +3,7 @@ from flask_login import current_user
 from flask_smorest import abort
 from sqlalchemy import select
 
-from ..apibase import Blueprint, login_required, paginate_query, roles_required
+from ..apibase import Blueprint, document_errors, login_required, paginate_query, roles_required
 from ..extensions import db
 from ..transactions import as_stored
 from . import services
@@ -24,6 +24,7 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Log in,
 
 
 @blp.route("/auth/tokens", methods=["POST"])
+@document_errors(401, 429)
 @login_failures
 @blp.arguments(LoginSchema)
 @blp.response(201, TokenSchema)
@@ -38,6 +39,7 @@ def create_token(data):
 
 
 @blp.route("/auth/tokens", methods=["DELETE"])
+@document_errors(422)
 @login_required
 @blp.response(204)
 def revoke_token():
@@ -46,6 +48,7 @@ def revoke_token():
 
 
 @blp.route("/auth/signup", methods=["POST"])
+@document_errors(409)
 @blp.arguments(SignupSchema)
 @blp.response(201, UserSchema)
 def signup(data):
@@ -76,6 +79,7 @@ def list_users(query, pagination_parameters):
 
 
 @blp.route("/users", methods=["POST"])
+@document_errors(409)
 @roles_required("admin")
 @blp.arguments(UserCreateSchema)
 @blp.response(201, UserSchema)

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..apibase import Blueprint, paginate_query, roles_required
+from ..apibase import Blueprint, document_errors, paginate_query, roles_required
 from ..clock import today
 from ..elders.scope import visible_elder
 from ..errors import invalid
@@ -30,6 +30,7 @@ ROLES = services.PLAN_ROLES
 
 
 @blp.route("/care-plans", methods=["POST"])
+@document_errors(404)
 @roles_required(*ROLES)
 @blp.arguments(CarePlanCreateSchema)
 @blp.response(201, CarePlanSchema)
@@ -59,6 +60,7 @@ def list_plans(query, pagination_parameters):
 
 
 @blp.route("/care-plans/forecast", methods=["GET"])
+@document_errors(404)
 @roles_required(*ROLES)
 @blp.arguments(ForecastQuerySchema, location="query")
 @blp.response(200, ForecastSchema)
@@ -81,6 +83,7 @@ def _act(plan_id, action, **kwargs):
 
 
 @blp.route("/care-plans/<int:plan_id>/skip", methods=["POST"])
+@document_errors(409)
 @roles_required(*ROLES)
 @blp.arguments(DateSchema)
 @blp.response(200, CarePlanSchema)
@@ -90,6 +93,7 @@ def skip(data, plan_id):
 
 
 @blp.route("/care-plans/<int:plan_id>/pause", methods=["POST"])
+@document_errors(409)
 @roles_required(*ROLES)
 @blp.arguments(PauseSchema)
 @blp.response(200, CarePlanSchema)
@@ -99,6 +103,7 @@ def pause(data, plan_id):
 
 
 @blp.route("/care-plans/<int:plan_id>/resume", methods=["POST"])
+@document_errors(409)
 @roles_required(*ROLES)
 @blp.response(200, CarePlanSchema)
 def resume(plan_id):
@@ -107,6 +112,7 @@ def resume(plan_id):
 
 
 @blp.route("/care-plans/<int:plan_id>/time", methods=["POST"])
+@document_errors(409)
 @roles_required(*ROLES)
 @blp.arguments(TimeChangeSchema)
 @blp.response(200, CarePlanSchema)
@@ -120,6 +126,7 @@ def change_time(data, plan_id):
 
 
 @blp.route("/care-plans/<int:plan_id>/end", methods=["POST"])
+@document_errors(409)
 @roles_required(*ROLES)
 @blp.arguments(EndSchema, required=False)
 @blp.response(200, CarePlanSchema)

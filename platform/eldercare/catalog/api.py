@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from ..apibase import Blueprint, paginate_query, roles_required
+from ..apibase import Blueprint, document_errors, paginate_query, roles_required
 from ..extensions import db
 from ..transactions import as_stored
 from . import services
@@ -38,6 +38,7 @@ def list_items(query, pagination_parameters):
 
 
 @blp.route("/items", methods=["POST"])
+@document_errors(409)
 @roles_required("admin")
 @blp.arguments(ItemCreateSchema)
 @blp.response(201, ItemSchema)

@@ -41,7 +41,7 @@ SEED = 20261122
 MAX_ELDERS = 357_000
 DEFAULT_ELDERS = 20_000
 CAREGIVERS = 2_000
-DEMO_PASSWORD = "yiyang-demo"
+DEMO_PASSWORD = "yiyang-demo"  # nosec B105
 BATCH = 5_000
 HOME_DISTRICT = "321202"  # 海陵区: the bureau login's district
 HOME_STREET = "321202001"  # 城东街道: the operator login's street, where the demo elder and family live
@@ -77,13 +77,13 @@ def seed_demo(elders: int = DEFAULT_ELDERS, progress: Callable[[int], None] | No
         return None
     result = SeedResult()
     password_hash = generate_password_hash(DEMO_PASSWORD)  # scrypt is slow on purpose: hash once
-    regions = _seed_regions(random.Random(f"{SEED}-regions"))
+    regions = _seed_regions(random.Random(f"{SEED}-regions"))  # nosec B311
     categories = _seed_catalog()
-    providers = _seed_providers(random.Random(f"{SEED}-providers"), regions, categories)
-    _seed_prices(random.Random(f"{SEED}-prices"), providers)
-    caregivers = _seed_caregivers(random.Random(f"{SEED}-caregivers"), providers, categories)
+    providers = _seed_providers(random.Random(f"{SEED}-providers"), regions, categories)  # nosec B311
+    _seed_prices(random.Random(f"{SEED}-prices"), providers)  # nosec B311
+    caregivers = _seed_caregivers(random.Random(f"{SEED}-caregivers"), providers, categories)  # nosec B311
     operators = _seed_staff(regions, providers, caregivers, password_hash, result)
-    elder_ids = _seed_elders(random.Random(f"{SEED}-elders"), regions, operators, elders, progress)
+    elder_ids = _seed_elders(random.Random(f"{SEED}-elders"), regions, operators, elders, progress)  # nosec B311
     _seed_elder_logins(elder_ids, password_hash, result)
     _seed_vouchers(regions, categories)
     _seed_care_plans(elder_ids)

@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from ..accounts.schemas import UserSchema
-from ..apibase import Blueprint, login_required, paginate_query, roles_required
+from ..apibase import Blueprint, document_errors, login_required, paginate_query, roles_required
 from ..transactions import as_stored
 from . import assessing, registry, services
 from .models import Elder
@@ -36,6 +36,7 @@ def _maybe_reveal(elder: Elder, query: dict) -> None:
 
 
 @blp.route("/elders", methods=["POST"])
+@document_errors(409)
 @roles_required("operator", "bureau", "family", "admin")
 @blp.arguments(ElderCreateSchema)
 @blp.response(201, ElderSchema)
@@ -47,6 +48,7 @@ def register_elder(data):
 
 
 @blp.route("/elders", methods=["GET"])
+@document_errors(403)
 @login_required
 @blp.arguments(ElderQuerySchema, location="query")
 @blp.response(200, ElderSchema(many=True))
@@ -71,6 +73,7 @@ def list_elders(query, pagination_parameters):
 
 
 @blp.route("/elders/<int:elder_id>", methods=["GET"])
+@document_errors(403)
 @login_required
 @blp.arguments(RevealQuerySchema, location="query")
 @blp.response(200, ElderSchema)
@@ -92,6 +95,7 @@ def update_elder(data, elder_id):
 
 
 @blp.route("/elders/<int:elder_id>/verify", methods=["POST"])
+@document_errors(409)
 @roles_required(*OFFICERS)
 @blp.response(200, ElderSchema)
 def verify_elder(elder_id):
@@ -108,6 +112,7 @@ def list_family_links(elder_id):
 
 
 @blp.route("/elders/<int:elder_id>/family-links", methods=["POST"])
+@document_errors(409)
 @roles_required(*OFFICERS)
 @blp.arguments(FamilyLinkCreateSchema)
 @blp.response(201, FamilyLinkSchema)
@@ -118,6 +123,7 @@ def link_family(data, elder_id):
 
 
 @blp.route("/elders/<int:elder_id>/login", methods=["POST"])
+@document_errors(409)
 @roles_required(*OFFICERS)
 @blp.arguments(ElderLoginSchema)
 @blp.response(201, UserSchema)
@@ -154,6 +160,7 @@ def list_events(elder_id):
 
 
 @blp.route("/elders/<int:elder_id>/events", methods=["POST"])
+@document_errors(409)
 @roles_required(*OFFICERS)
 @blp.arguments(EventCreateSchema)
 @blp.response(201, EventSchema)

@@ -2,7 +2,7 @@
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..apibase import Blueprint, login_required, paginate_query, roles_required
+from ..apibase import Blueprint, document_errors, login_required, paginate_query, roles_required
 from ..transactions import as_stored
 from . import booking, dispatch, lifecycle
 from .models import WorkOrder
@@ -24,6 +24,7 @@ blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Work orde
 
 
 @blp.route("/orders", methods=["POST"])
+@document_errors(404, 409)
 @roles_required(*booking.BOOKING_ROLES)
 @blp.arguments(OrderCreateSchema)
 @blp.response(201, OrderSchema)
@@ -56,6 +57,7 @@ def get_order(order_id):
 
 
 @blp.route("/orders/<int:order_id>/accept", methods=["POST"])
+@document_errors(409)
 @roles_required("provider_admin")
 @blp.arguments(AcceptSchema)
 @blp.response(200, OrderSchema)
@@ -67,6 +69,7 @@ def accept_order(data, order_id):
 
 
 @blp.route("/orders/<int:order_id>/reject", methods=["POST"])
+@document_errors(409)
 @roles_required("provider_admin")
 @blp.arguments(RejectSchema)
 @blp.response(200, OrderSchema)
@@ -83,6 +86,7 @@ def _act(order_id, action, **data):
 
 
 @blp.route("/orders/<int:order_id>/on-the-way", methods=["POST"])
+@document_errors(409)
 @roles_required("caregiver")
 @blp.response(200, OrderSchema)
 def on_the_way(order_id):
@@ -91,6 +95,7 @@ def on_the_way(order_id):
 
 
 @blp.route("/orders/<int:order_id>/check-in", methods=["POST"])
+@document_errors(409)
 @roles_required("caregiver")
 @blp.arguments(VisitSchema)
 @blp.response(200, OrderSchema)
@@ -100,6 +105,7 @@ def check_in(data, order_id):
 
 
 @blp.route("/orders/<int:order_id>/check-out", methods=["POST"])
+@document_errors(409)
 @roles_required("caregiver")
 @blp.arguments(CheckOutSchema)
 @blp.response(200, OrderSchema)
@@ -109,6 +115,7 @@ def check_out(data, order_id):
 
 
 @blp.route("/orders/<int:order_id>/confirm", methods=["POST"])
+@document_errors(409)
 @roles_required("elder", "family")
 @blp.arguments(ConfirmSchema)
 @blp.response(200, OrderSchema)
@@ -118,6 +125,7 @@ def confirm(data, order_id):
 
 
 @blp.route("/orders/<int:order_id>/cancel", methods=["POST"])
+@document_errors(403, 409)
 @login_required
 @blp.arguments(ReasonSchema)
 @blp.response(200, OrderSchema)
@@ -127,6 +135,7 @@ def cancel(data, order_id):
 
 
 @blp.route("/orders/<int:order_id>/dispute", methods=["POST"])
+@document_errors(403, 409)
 @login_required
 @blp.arguments(ReasonSchema)
 @blp.response(200, OrderSchema)
@@ -136,6 +145,7 @@ def dispute(data, order_id):
 
 
 @blp.route("/orders/<int:order_id>/resolve", methods=["POST"])
+@document_errors(409)
 @roles_required("operator", "bureau", "admin")
 @blp.arguments(ResolveSchema)
 @blp.response(200, OrderSchema)

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..apibase import Blueprint, paginate_query, roles_required
+from ..apibase import Blueprint, document_errors, paginate_query, roles_required
 from ..errors import NotFound
 from ..extensions import db
 from ..transactions import as_stored
@@ -26,9 +26,11 @@ from .scope import require_admin_or_overseer, visible_condition, visible_provide
 
 blp = Blueprint("providers", __name__, url_prefix="/api/v1", description="Service providers and their caregivers")
 VIEWERS = ("bureau", "admin", "provider_admin", "caregiver")
+DOCUMENT_TYPES = [content_type for _, content_type in services.SIGNATURES]
 
 
 @blp.route("/providers", methods=["POST"])
+@document_errors(409)
 @roles_required("provider_admin")
 @blp.arguments(ProviderCreateSchema)
 @blp.response(201, ProviderSchema)
@@ -60,6 +62,7 @@ def get_provider(provider_id):
 
 
 @blp.route("/providers/<int:provider_id>", methods=["PATCH"])
+@document_errors(409)
 @roles_required(*VIEWERS)
 @blp.arguments(ProviderFieldsSchema)
 @blp.response(200, ProviderSchema)
@@ -70,6 +73,7 @@ def update_provider(data, provider_id):
 
 
 @blp.route("/providers/<int:provider_id>/review", methods=["POST"])
+@document_errors(409)
 @roles_required(*VIEWERS)
 @blp.arguments(ReviewCreateSchema)
 @blp.response(201, ReviewSchema)
@@ -80,6 +84,12 @@ def review_provider(data, provider_id):
 
 
 @blp.route("/providers/<int:provider_id>/documents", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["kind", "file"],
+    "properties": {"kind": {"type": "string", "maxLength": 40, "description": "What the document is."},
+                   "file": {"type": "string", "format": "binary", "description": "PDF, JPEG or PNG, at most 5 MB."}},
+}}}})  # read from request.files, not a marshmallow schema: flask-smorest would not document it
+@document_errors(403, 413, 422)
 @roles_required(*VIEWERS)
 @blp.response(201, DocumentSchema)
 def upload_document(provider_id):
@@ -90,6 +100,9 @@ def upload_document(provider_id):
 
 
 @blp.route("/providers/<int:provider_id>/documents/<int:document_id>", methods=["GET"])
+@blp.doc(responses={"200": {"description": "The file as it was uploaded, as an attachment.", "content": {
+    content_type: {"schema": {"type": "string", "format": "binary"}} for content_type in DOCUMENT_TYPES}}})
+@document_errors(403)
 @roles_required(*VIEWERS)
 def download_document(provider_id, document_id):
     """Download a document, for the provider's administrator and the bureau."""
@@ -114,6 +127,7 @@ def add_caregiver(data, provider_id):
 
 
 @blp.route("/providers/<int:provider_id>/caregivers", methods=["GET"])
+@document_errors(403)
 @roles_required(*VIEWERS)
 @blp.response(200, CaregiverSchema(many=True))
 def list_caregivers(provider_id):

@@ -2,7 +2,7 @@
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..apibase import Blueprint, login_required, paginate_query, roles_required
+from ..apibase import Blueprint, document_errors, login_required, paginate_query, roles_required
 from ..transactions import as_stored
 from . import services
 from .models import Region
@@ -27,6 +27,7 @@ def list_regions(query, pagination_parameters):
 
 
 @blp.route("/regions", methods=["POST"])
+@document_errors(409)
 @roles_required("admin")
 @blp.arguments(RegionCreateSchema)
 @blp.response(201, RegionSchema)

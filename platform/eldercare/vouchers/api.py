@@ -2,7 +2,7 @@
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..apibase import Blueprint, login_required, paginate_query, roles_required
+from ..apibase import Blueprint, document_errors, login_required, paginate_query, roles_required
 from ..elders.scope import visible_elder
 from ..regions.services import descendant_ids
 from ..transactions import as_stored
@@ -14,6 +14,7 @@ blp = Blueprint("vouchers", __name__, url_prefix="/api/v1", description="Service
 
 
 @blp.route("/voucher-policies", methods=["POST"])
+@document_errors(409)
 @roles_required("bureau", "admin")
 @blp.arguments(PolicyCreateSchema)
 @blp.response(201, PolicySchema)
