@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from sqlalchemy import Column, Integer, Table, any_, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -204,12 +204,6 @@ def relation_rows(columns: Mapping[str, TypeEngine], rows: Iterable[Mapping]) ->
                        for row in rows], separators=(",", ":"))
 
 
-def insert_ignoring_dialect(table: Table):
-    """An INSERT of `table` that can take ON CONFLICT DO NOTHING (`.on_conflict_do_nothing(...)`)."""
-    return (postgresql if is_postgres() else sqlite).insert(table)
-
-
-@cache  # per column: compiling a type with a new dialect cost more than the rest of a small insert
 def _pg_type(column) -> str:
     if isinstance(column.type, UTCDateTime):
         return "timestamp"

@@ -16,7 +16,7 @@ from ..errors import Conflict, Forbidden, invalid
 from ..extensions import db
 from ..geo import distance_km
 from ..providers.models import Caregiver, Provider
-from ..vouchers import holds, ledger
+from ..vouchers import holds
 from .dispatch import set_status
 from .models import OPEN_STATUSES, WorkOrder
 from .signals import caregiver_on_the_way
@@ -223,9 +223,5 @@ def resolve(actor, order: WorkOrder, *, outcome: str, note: str) -> WorkOrder:
     move(order, outcome, actor=actor, reason=note.strip())
     if outcome == "cancelled" and order.voucher_fen > 0:
         order.cancel_reason = note.strip()
-        ledger.post("reversal", f"reversal:{order.id}",
-                    [(ledger.account("provider_payable", order.provider_id), -order.voucher_fen),
-                     (ledger.account("elder_available", order.elder_id), order.voucher_fen)],
-                    elder_id=order.elder_id, order_id=order.id, actor=actor,
-                    memo="Dispute upheld: vouchers returned")
+        holds.reverse(order, actor=actor)
     return order

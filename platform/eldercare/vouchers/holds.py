@@ -1,9 +1,10 @@
 """Voucher money on an order: held at booking, released if the order is cancelled, captured for the provider
-once the elder confirms the visit. Each is one ledger movement keyed by the order, so a retry moves nothing.
+once the elder confirms the visit, given back if a dispute about it is upheld. Each is one ledger movement
+keyed by the order, so a retry moves nothing.
 
-The movements are built here, once (`hold_movement`, `release_movement`, `capture_movement`), and posted by
-`ledger.post_many`: alone for one order (`hold`, `release`, `capture`) or many at once (`hold_many`, or the
-order writer posting a batch's holds with its own movements)."""
+The movements are built here, once (`hold_movement`, `release_movement`, `capture_movement`,
+`reversal_movement`), and posted by `ledger.post_many`: alone for one order (`hold`, `release`, `capture`,
+`reverse`) or many at once (`hold_many`, or the order writer posting a batch's holds)."""
 from collections.abc import Iterable
 
 from . import ledger
@@ -11,6 +12,7 @@ from . import ledger
 HOLD_MEMO = "Held for a booked service"
 RELEASE_MEMO = "Order cancelled: vouchers returned"
 CAPTURE_MEMO = "Visit confirmed: owed to the provider"
+REVERSAL_MEMO = "Dispute upheld: vouchers returned"
 
 
 def hold_movement(order_id: int, elder_id: int, fen: int, available_id: int, held_id: int,
@@ -33,6 +35,13 @@ def capture_movement(order_id: int, elder_id: int, fen: int, held_id: int, payab
     """The capture of an order's hold: `fen` from held to the provider's payable (the visit was confirmed)."""
     return ledger.Movement("capture", f"capture:{order_id}", ((held_id, -fen), (payable_id, fen)),
                            elder_id=elder_id, order_id=order_id, memo=CAPTURE_MEMO, actor_id=actor_id)
+
+
+def reversal_movement(order_id: int, elder_id: int, fen: int, payable_id: int, available_id: int,
+                      actor_id: int | None = None) -> ledger.Movement:
+    """A captured visit undone (a dispute upheld): `fen` from the provider's payable back to the elder."""
+    return ledger.Movement("reversal", f"reversal:{order_id}", ((payable_id, -fen), (available_id, fen)),
+                           elder_id=elder_id, order_id=order_id, memo=REVERSAL_MEMO, actor_id=actor_id)
 
 
 def hold_many(orders: Iterable[tuple[object, int]], *, actor=None, short: str = "skip") -> list[ledger.Movement]:
@@ -73,6 +82,16 @@ def capture(order, *, actor=None) -> ledger.Movement | None:
     ids = ledger.accounts([("elder_held", order.elder_id), ("provider_payable", order.provider_id)])
     return _one(capture_movement(order.id, order.elder_id, order.voucher_fen, ids["elder_held", order.elder_id],
                                  ids["provider_payable", order.provider_id], getattr(actor, "id", None)))
+
+
+def reverse(order, *, actor=None) -> ledger.Movement | None:
+    """Give the elder back what a confirmed visit captured for the provider (the dispute was upheld)."""
+    if order.voucher_fen <= 0:
+        return None
+    ids = ledger.accounts([("provider_payable", order.provider_id), ("elder_available", order.elder_id)])
+    return _one(reversal_movement(order.id, order.elder_id, order.voucher_fen,
+                                  ids["provider_payable", order.provider_id], ids["elder_available", order.elder_id],
+                                  getattr(actor, "id", None)))
 
 
 def _one(movement: ledger.Movement) -> ledger.Movement | None:
