@@ -22,6 +22,7 @@ class WorkOrder(db.Model):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("price_fen >= 0 AND voucher_fen >= 0 AND copay_fen >= 0", name="money_not_negative"),
         CheckConstraint("voucher_fen + copay_fen = price_fen", name="money_adds_up"),
+        CheckConstraint("copay_paid_fen >= 0 AND copay_refunded_fen >= 0", name="copay_paid_not_negative"),
         # Matching counts a caregiver's and a provider's orders on a day.
         Index("ix_work_orders_caregiver_start", "caregiver_id", "scheduled_start"),
         Index("ix_work_orders_provider_start", "provider_id", "scheduled_start"),
@@ -44,6 +45,10 @@ class WorkOrder(db.Model):
     voucher_fen: Mapped[int] = mapped_column(default=0)
     copay_fen: Mapped[int] = mapped_column(default=0)
     pay_with: Mapped[str] = mapped_column(String(10), default="self")
+    # What the family has paid of the co-pay, and what was given back: the sums of the order's payments
+    # (payments/), kept here by the payment writer so pages and settlement need not add them up.
+    copay_paid_fen: Mapped[int] = mapped_column(default=0, server_default="0")
+    copay_refunded_fen: Mapped[int] = mapped_column(default=0, server_default="0")
     note: Mapped[str | None] = mapped_column(String(400))
     # The provider the order is offered to, then the one doing it; the caregiver once accepted.
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
@@ -76,6 +81,15 @@ class WorkOrder(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def copay_status(self) -> str:
+        """API.md's `copay_status`: none (nothing to pay), due, paid, refunded."""
+        if self.copay_refunded_fen and self.copay_paid_fen - self.copay_refunded_fen <= 0:
+            return "refunded"
+        if self.copay_fen == 0:
+            return "none"
+        return "paid" if self.copay_paid_fen - self.copay_refunded_fen >= self.copay_fen else "due"
 
     elder = relationship("Elder")
     item = relationship("Item")
