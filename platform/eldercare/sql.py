@@ -205,10 +205,20 @@ def relation_rows(columns: Mapping[str, TypeEngine], rows: Iterable[Mapping]) ->
 
 
 def _pg_type(column) -> str:
-    if isinstance(column.type, UTCDateTime):
+    return _pg_type_name(column.type)
+
+
+@lru_cache(maxsize=256)
+def _pg_type_name(type_: TypeEngine) -> str:
+    """PostgreSQL's name of a column type, for json_to_recordset's row shape. Compiled once per type: compiling
+    builds a dialect, which cost a booking more than a millisecond when done per column and statement."""
+    if isinstance(type_, UTCDateTime):
         return "timestamp"
-    name = column.type.compile(dialect=postgresql.dialect()).split("(")[0].upper()
+    name = type_.compile(dialect=_PG_DIALECT).split("(")[0].upper()
     return _PG_TYPES.get(name, "text")
+
+
+_PG_DIALECT = postgresql.dialect()
 
 
 @lru_cache(maxsize=4096)  # a batch repeats a few moments (now, the day's start times) thousands of times
@@ -224,19 +234,32 @@ def _plain(value):
 def _pg_insert(table: Table, rows: list[dict], *, name: str = "rows", conflict=None, returning=()):
     """PostgreSQL's INSERT ... SELECT FROM json_to_recordset(:name) for `rows`, with the model's Python-side
     defaults that a Core insert would apply, and its parameters."""
-    names = list(rows[0])
-    defaults = {}
-    for column in table.columns:
-        if column.name not in names and column.default is not None and not column.primary_key:
-            defaults[column.name] = column.default.arg(None) if column.default.is_callable else column.default.arg
-    names += list(defaults)
+    sql, defaults, computed = _pg_insert_text(table, tuple(rows[0]), name, tuple(conflict or ()), tuple(returning))
+    if computed:  # now(), list(), ...: once per statement, as before, the same for every row
+        defaults = defaults | {c.name: c.default.arg(None) for c in computed}
     document = json.dumps([row | defaults for row in rows] if defaults else rows, default=_plain,
                           ensure_ascii=False, separators=(",", ":"))
-    shape = ", ".join(f"{n} {_pg_type(table.c[n])}" for n in names)
-    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(names)} "  # nosec B608
+    return sql, {name: document}
+
+
+@lru_cache(maxsize=512)
+def _pg_insert_text(table: Table, names: tuple[str, ...], name: str, conflict: tuple[str, ...],
+                    returning: tuple[str, ...]) -> tuple[str, dict, tuple]:
+    """The statement's text, the fixed defaults added to each row and the columns whose default is computed
+    (per call, by the caller), built once per table, columns and options: a booking repeats a few shapes."""
+    defaults, computed = {}, []
+    for column in table.columns:
+        if column.name not in names and column.default is not None and not column.primary_key:
+            if column.default.is_callable:
+                computed.append(column)
+            else:
+                defaults[column.name] = column.default.arg
+    columns = list(names) + list(defaults) + [c.name for c in computed]
+    shape = ", ".join(f"{n} {_pg_type(table.c[n])}" for n in columns)
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(columns)} "  # nosec B608
            f"FROM json_to_recordset(CAST(:{name} AS json)) AS x({shape})")
     if conflict:
         sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
     if returning:
         sql += f" RETURNING {', '.join(returning)}"
-    return sql, {name: document}
+    return sql, defaults, tuple(computed)

@@ -108,3 +108,26 @@ def test_a_crash_halfway_then_a_rerun_issues_exactly_the_right_total(town, monke
     assert (report.issued, report.already) == (3, 4)
     assert sum(balance("elder_available", e.id) for e in elders) == 7 * 30000
     assert ledger.check().ok
+
+
+@pytest.mark.postgres
+def test_two_lapses_of_one_month_racing_lapse_once(app, town, is_postgres, monkeypatch):
+    """Lapse is idempotent by state, not by a key per elder: the second run waits on the district's lapsed
+    account, then reads balances with nothing over the kept months. With a month carried over, a lapse taken
+    twice would not overdraw (the CHECK would not see it): only that lock keeps it once."""
+    if not is_postgres:
+        pytest.skip("real concurrent connections need PostgreSQL")
+    town.policy.carry_over_months = 1
+    db.session.commit()
+    elders = [town.elder("moderate").id for _ in range(40)]
+    for month in (10, 11, 12):
+        with time_machine.travel(datetime(2026, month, 2, 10, 0, tzinfo=LOCAL)):
+            issuance.issue_period(Month(2026, month))
+    monkeypatch.setattr(issuance, "BATCH", 3)  # many batches, which the two runs may share out
+    with IN_DECEMBER:
+        lapsed = run_at_once(app, 2, lambda i: issuance.lapse_period(DECEMBER))
+    assert len(lapsed) == 2 and sum(lapsed) == 40 * 30000  # October's money, once
+    db.session.expire_all()
+    assert all(balance("elder_available", e) == 60000 for e in elders)  # November's and December's kept
+    assert balance("lapsed", town.district.id) == 40 * 30000
+    assert ledger.check().ok

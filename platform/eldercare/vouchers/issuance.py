@@ -189,8 +189,8 @@ def _write(batch, period, memo, actor_id, now, bureau_id, accounts) -> tuple[int
 
 def lapse_period(month: Month, *, region_id: int | None = None, actor=None) -> int:
     """At the start of the month (only the current one), return to the bureau every available fen older than
-    the policy lets carry over (spending uses the oldest money first). Idempotent: 'lapse:<elder>:<period>'.
-    Commits batch by batch."""
+    the policy lets carry over (spending uses the oldest money first). Idempotent by state: what an elder holds
+    beyond the kept months' grants lapses, so a rerun finds nothing over. Commits batch by batch."""
     period = only_the_current_month(month)
     actor_id = getattr(actor, "id", None)
     work = [(d, policy.carry_over_months) for d in districts_in(region_id)
@@ -200,39 +200,57 @@ def lapse_period(month: Month, *, region_id: int | None = None, actor=None) -> i
 
 
 def _lapse_district(district_id: int, carry_over: int, period: str, actor_id: int | None) -> int:
-    """One district's lapse: what each elder holds beyond the kept months' grants, read in one query, then
-    posted batch by batch, one ledger call and one commit each."""
+    """One district's lapse, batch by batch: each batch one balanced movement (the elders' accounts against the
+    district's lapsed account), one ledger call and one commit. A batch's balances are read again once the
+    district's lapsed account is locked, so two lapse runs of a district (a second scheduler, a retry) take
+    turns and the second finds nothing over; a booking that holds money between that read and the post makes
+    the post overdraw, and the batch is read again with its accounts locked."""
     keep = [period, *previous_periods(period, carry_over)]
-    over = _over_kept(district_id, keep)
-    if not over:
+    candidates = [account_id for account_id, _, _ in _over_kept(district_id, keep)]
+    if not candidates:
         return 0
     bin_id = ledger.accounts([("lapsed", district_id)])["lapsed", district_id]
     memo = f"Unused vouchers older than {carry_over} month(s) lapse"
     db.session.commit()  # the lapsed account opened; each batch below is its own transaction
     lapsed = 0
 
-    def movements(rows):
-        return [ledger.Movement("lapse", f"lapse:{elder_id}:{period}", ((account_id, -fen), (bin_id, fen)),
-                                period=period, elder_id=elder_id, memo=memo, actor_id=actor_id)
-                for account_id, elder_id, fen in rows]
+    def post(part):
+        movement = lapse_movement(period, bin_id, _over_kept(district_id, keep, part), memo, actor_id)
+        return ledger.post_many([movement] if movement else [])
 
-    for begin in range(0, len(over), BATCH):
-        batch = over[begin:begin + BATCH]
+    for begin in range(0, len(candidates), BATCH):
+        part = candidates[begin:begin + BATCH]
+        _lock([bin_id])
         try:
-            posted = ledger.post_many(movements(batch))
+            posted = post(part)
         except ledger.Overdrawn:
-            # A booking held some of this money after the read above: read the batch again with its accounts
-            # locked (no hold can come in between now), and lapse what is over the kept months now.
             db.session.rollback()
-            again = []
-            for part in sql.chunks([account_id for account_id, _, _ in batch], ledger.CHUNK):
-                db.session.execute(sql.locked(select(LedgerAccount.id).where(sql.any_of(LedgerAccount.id, part))
-                                              .order_by(LedgerAccount.id))).all()
-                again += _over_kept(district_id, keep, part)
-            posted = ledger.post_many(movements(again))
+            _lock([bin_id, *part])
+            posted = post(part)
         db.session.commit()  # each batch stands on its own: a rerun lapses only what is left
         lapsed += posted.total_fen
     return lapsed
+
+
+def lapse_movement(period: str, bin_id: int, rows: list[tuple], memo: str, actor_id: int | None):
+    """A batch's lapse: each (account id, elder id, fen) from the elder's available account to the district's
+    lapsed account, as one movement (a city's month is a few dozen transactions, not one per elder); None when
+    nothing is over. Its key names the batch by its first account and the moment, since the balances, read
+    under the district's lock, and not the key, keep a lapse from happening twice."""
+    rows = [row for row in rows if row[2] > 0]
+    if not rows:
+        return None
+    total = sum(fen for _, _, fen in rows)
+    return ledger.Movement("lapse", f"lapse:{period}:{bin_id}:{rows[0][0]}:{clock.now():%Y%m%d%H%M%S%f}",
+                           ((bin_id, total), *((account_id, -fen) for account_id, _, fen in rows)),
+                           period=period, memo=memo, actor_id=actor_id)
+
+
+def _lock(account_ids: list[int]) -> None:
+    """Lock these ledger accounts for the rest of the transaction, in id order (as every writer moves them)."""
+    for part in sql.chunks(sorted(account_ids), ledger.CHUNK):
+        db.session.execute(sql.locked(select(LedgerAccount.id).where(sql.any_of(LedgerAccount.id, part))
+                                      .order_by(LedgerAccount.id))).all()
 
 
 def _over_kept(district_id: int, keep: list[str], account_ids: list[int] | None = None) -> list[tuple]:
