@@ -82,7 +82,8 @@ def is_overdraft(error: IntegrityError) -> bool:
 @dataclass(frozen=True)
 class Movement:
     """One balanced movement of voucher money: `moves` are (account id, fen) pairs that sum to zero. `key`
-    makes it happen once ('hold:<order>', 'issue:<period>:<budget account>:<first elder>', 'lapse:<period>:<lapsed account>:<first account>:<moment>')."""
+    makes it happen once ('hold:<order>', 'issue:<period>:<budget account>:<first elder>',
+    'lapse:<period>:<lapsed account>:<first account>:<moment>')."""
 
     kind: str
     key: str
