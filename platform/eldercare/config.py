@@ -32,8 +32,14 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
+    # Payments (payments/gateway.py): Stripe when STRIPE_SECRET_KEY is set, else offline (paid at the door and
+    # recorded). The webhook (POST /api/v1/payments/stripe/webhook) is served only with STRIPE_WEBHOOK_SECRET.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    # How the co-pay may be paid online: Alipay and WeChat Pay where the Stripe account offers them; "card"
+    # where it does not (comma-separated Stripe payment_method_types).
+    STRIPE_PAYMENT_METHOD_TYPES = tuple(
+        t.strip() for t in os.environ.get("STRIPE_PAYMENT_METHOD_TYPES", "alipay,wechat_pay").split(",") if t.strip())
 
     # Where the login-failure counts live (accounts/limits.py). memory:// is per process: under more than one
     # worker each keeps its own count, so production needs a shared store, e.g. redis://127.0.0.1:6379/0.
@@ -121,3 +127,6 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or "sqlite://"
     # Every request in the suite proves it commits at most once (transactions.install_commit_guard).
     COMMIT_GUARD = True
+    # Payments are offline in the suite unless a test switches Stripe on.
+    STRIPE_SECRET_KEY = ""  # nosec B105 - empty: no key
+    STRIPE_WEBHOOK_SECRET = ""  # nosec B105 - empty: no secret

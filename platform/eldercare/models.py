@@ -10,6 +10,8 @@ from .notifications import subscriptions as notification_subscriptions  # noqa: 
 from .notifications.models import Notification  # noqa: F401
 from .orders import registry_events  # noqa: F401  cancels open orders on a death or hospital stay
 from .orders.models import OrderOffer, OrderStatusChange, WorkOrder  # noqa: F401
+from .payments import subscriptions as payment_subscriptions  # noqa: F401  a paid order cancelled is refunded
+from .payments.models import Payment, StripeEvent  # noqa: F401
 from .providers.models import (  # noqa: F401
     Availability,
     Caregiver,

@@ -53,6 +53,7 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
     first = candidates[0] if candidates else None
     values = dict(elder_id=elder.id, item_id=item.id, scheduled_start=scheduled_start, scheduled_end=end,
                   quantity=quantity, price_fen=price, voucher_fen=voucher, copay_fen=price - voucher,
+                  copay_paid_fen=0, copay_refunded_fen=0,  # nothing paid yet (and the answer says so)
                   pay_with=pay_with, note=note, preferred_provider_id=preferred_provider_id,
                   booked_by_id=getattr(actor, "id", None) if plan is None else plan.created_by_id,
                   care_plan_id=getattr(plan, "id", None),

@@ -12,6 +12,7 @@ def register_pages(app):
     from ..orders.elder_pages import bp as booking_pages
     from ..orders.views import bp as order_pages
     from ..orders.work_pages import bp as work_pages
+    from ..payments.views import bp as payment_pages
     from ..providers.views import bp as provider_pages
     from ..vouchers.views import bp as voucher_pages
     from .context import template_helpers
@@ -24,6 +25,7 @@ def register_pages(app):
     app.register_blueprint(order_pages)
     app.register_blueprint(booking_pages)
     app.register_blueprint(work_pages)
+    app.register_blueprint(payment_pages)
     app.register_blueprint(voucher_pages)
     app.register_blueprint(provider_pages)
     app.register_blueprint(notification_pages)

@@ -1,0 +1,234 @@
+"""The co-pay's payments: started online (Stripe Checkout), recorded offline at the door, reversed by a new
+record, refunded through Stripe when a paid order is cancelled. Every change locks the order's row first, so
+that racing writers of one order's money take turns, and ends by setting the order's copay_paid_fen and
+copay_refunded_fen to the sums of its payments, in the same transaction. Services flush; the request commits."""
+import logging
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from .. import clock
+from ..audit.services import record
+from ..elders.scope import officer_covers
+from ..errors import Conflict, Forbidden, NotFound, invalid
+from ..extensions import db
+from ..orders.lifecycle import _speaks_for_elder
+from ..orders.models import WorkOrder
+from ..orders.scope import visible_order
+from . import gateway
+from .models import OFFLINE_METHODS, Payment
+
+log = logging.getLogger(__name__)
+RECORDERS = ("caregiver", "operator", "provider_admin")  # who may record a payment taken offline
+REVERSERS = ("operator", "provider_admin")  # who may reverse one recorded by mistake
+
+
+def due_fen(order: WorkOrder) -> int:
+    """What is still to pay of the order's co-pay."""
+    return max(order.copay_fen - (order.copay_paid_fen - order.copay_refunded_fen), 0)
+
+
+def locked_order(order_id: int) -> WorkOrder:
+    """The order's row, locked for the rest of the transaction (PostgreSQL) and read fresh."""
+    order = db.session.scalar(select(WorkOrder).where(WorkOrder.id == order_id).with_for_update()
+                              .execution_options(populate_existing=True))
+    if order is None:
+        raise NotFound(_l("No such order."))
+    return order
+
+
+def add_up(order: WorkOrder) -> None:
+    """Set the order's copay_paid_fen and copay_refunded_fen to the sums of its payments."""
+    db.session.flush()
+    paid, refunded = db.session.execute(
+        select(func.coalesce(func.sum(Payment.paid_fen), 0), func.coalesce(func.sum(Payment.refunded_fen), 0))
+        .where(Payment.order_id == order.id)).one()
+    order.copay_paid_fen, order.copay_refunded_fen = int(paid), int(refunded)
+    db.session.flush()
+
+
+def payments_of(order: WorkOrder) -> list[Payment]:
+    """The order's payments, oldest first."""
+    return db.session.scalars(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)).all()
+
+
+def payment_for(payment_id: int, user) -> Payment:
+    """A payment of an order `user` may see; 404 otherwise."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound(_l("No such payment."))
+    visible_order(payment.order_id, user)
+    return payment
+
+
+def reversal_of(payment: Payment) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.reverses_id == payment.id))
+
+
+def _not_cancelled(order: WorkOrder) -> None:
+    if order.status == "cancelled":
+        message = _l("The order is cancelled: nothing is paid for it.")
+        raise Conflict(message, {"status": [message]})
+
+
+def online_status(payment: Payment) -> None:
+    """An online payment's status from its amounts: money received is succeeded, all of it given back is
+    refunded; without money it stays as the last event said (pending, failed or expired)."""
+    if payment.kind == "online" and payment.paid_fen > 0:
+        payment.status = "refunded" if payment.refunded_fen >= payment.paid_fen else "succeeded"
+
+
+# --- online ---------------------------------------------------------------------------------------------------
+
+def start_online(actor, order: WorkOrder, *, success_url: str, cancel_url: str) -> Payment:
+    """Start paying the co-pay online: a Stripe Checkout Session for what is due. The order's live checkout,
+    if it has one, is answered again, so the same order twice is the same payment."""
+    if actor.id != order.booked_by_id and not _speaks_for_elder(actor, order):
+        raise Forbidden(_l("Only whoever booked the order, the elder or their family can pay for it."))
+    order = locked_order(order.id)
+    live = db.session.scalar(select(Payment).where(
+        Payment.order_id == order.id, Payment.kind == "online",
+        Payment.status.in_(("pending", "succeeded", "failed"))))
+    if live is not None:
+        return live
+    _not_cancelled(order)
+    amount = due_fen(order)
+    if amount <= 0:
+        message = _l("Nothing is due on this order.")
+        raise Conflict(message, {"order": [message]})
+    attempt = 1 + db.session.scalar(select(func.count()).select_from(Payment).where(
+        Payment.order_id == order.id, Payment.kind == "online"))
+    key = f"yiyang-copay-{order.id}-{attempt}-{amount}"  # derived from the order: a retry is the same checkout
+    checkout = gateway.current().start_checkout(
+        order_id=order.id, amount_fen=amount, key=key, success_url=success_url, cancel_url=cancel_url,
+        description=f"颐养 工单 {order.id} 自付部分 / Yiyang order {order.id} co-pay")
+    payment = Payment(order_id=order.id, kind="online", method="stripe", status="pending", amount_fen=amount,
+                      stripe_key=key, stripe_session_id=checkout.session_id,
+                      stripe_payment_intent_id=checkout.payment_intent_id, checkout_url=checkout.url,
+                      recorded_by_id=actor.id)
+    db.session.add(payment)
+    db.session.flush()
+    record("payment.checkout_started", payment, actor=actor, order_id=order.id, amount_fen=amount,
+           session=checkout.session_id)
+    return payment
+
+
+def refund_online(order: WorkOrder, *, actor=None) -> list[Payment]:
+    """Give back through Stripe what an online payment of a cancelled order received (each refund keyed by the
+    payment and what was refunded before, so a retry is the same refund), and close a checkout not yet paid.
+    A refusal from Stripe is recorded and logged, never stops the cancellation: the refund is asked again the
+    next time a webhook of the payment arrives."""
+    payments = db.session.scalars(select(Payment).where(
+        Payment.order_id == order.id, Payment.kind == "online").order_by(Payment.id)).all()
+    if not payments:
+        return []
+    gate = gateway.current()
+    touched = []
+    for payment in payments:
+        if payment.status == "pending" and payment.paid_fen == 0:
+            if payment.stripe_session_id:
+                gate.expire_checkout(payment.stripe_session_id)
+            payment.status, payment.updated_at = "expired", clock.now()
+            record("payment.checkout_closed", payment, actor=actor, order_id=order.id)
+            touched.append(payment)
+            continue
+        given = max(payment.refunded_fen, payment.refund_requested_fen)
+        remaining = payment.paid_fen - given
+        if remaining <= 0 or not payment.stripe_payment_intent_id:
+            continue
+        try:
+            refund = gate.refund(payment_intent_id=payment.stripe_payment_intent_id, amount_fen=remaining,
+                                 key=f"yiyang-refund-{payment.id}-{given}",
+                                 metadata={"order_id": str(order.id), "payment_id": str(payment.id)})
+        except gateway.GatewayError as error:
+            log.warning("refund of payment %s failed: %s", payment.id, error)
+            record("payment.refund_failed", payment, actor=actor, order_id=order.id, amount_fen=remaining,
+                   error=str(error)[:200])
+            continue
+        payment.refund_requested_fen = given + remaining
+        payment.stripe_refund_id = refund.id
+        if refund.status == "succeeded":
+            payment.refunded_fen = max(payment.refunded_fen, payment.refund_requested_fen)
+        online_status(payment)
+        payment.updated_at = clock.now()
+        record("payment.refund_requested", payment, actor=actor, order_id=order.id, amount_fen=remaining,
+               refund=refund.id, refund_status=refund.status)
+        touched.append(payment)
+    add_up(order)
+    return touched
+
+
+# --- offline --------------------------------------------------------------------------------------------------
+
+def may_handle(actor, order: WorkOrder, roles: tuple[str, ...]) -> bool:
+    if actor.role not in roles:
+        return False
+    if actor.role == "caregiver":
+        return order.caregiver is not None and order.caregiver.user_id == actor.id
+    if actor.role == "provider_admin":
+        return actor.provider_id is not None and actor.provider_id == order.provider_id
+    return officer_covers(actor, order.elder.community_id)  # operator
+
+
+def record_offline(actor, order: WorkOrder, *, amount_fen: int, method: str, received_at: datetime | None = None,
+                   note: str | None = None) -> Payment:
+    """Record co-pay received outside the platform (cash, a WeChat or Alipay transfer, the bank): by the
+    order's caregiver at the door, an operator, or the provider's administrator. Never more than is due."""
+    if not may_handle(actor, order, RECORDERS):
+        raise Forbidden(_l("Only the order's caregiver, its provider or an operator can record a payment."))
+    if method not in OFFLINE_METHODS:
+        raise invalid("method", _l("Must be one of: cash, wechat, alipay, bank."))
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise invalid("amount_fen", _l("A whole number of fen, more than 0."))
+    now = clock.now()
+    received_at = received_at or now
+    if received_at.tzinfo is None:
+        raise invalid("received_at", _l("Give the time with its offset."))
+    if received_at > now:
+        raise invalid("received_at", _l("The time is in the future."))
+    order = locked_order(order.id)
+    _not_cancelled(order)
+    if received_at < order.created_at:
+        raise invalid("received_at", _l("Before the order was booked."))
+    due = due_fen(order)
+    if amount_fen > due:
+        raise invalid("amount_fen", _l("More than is due: %(due)s fen is still to pay.", due=due))
+    payment = Payment(order_id=order.id, kind="offline", method=method, status="recorded", amount_fen=amount_fen,
+                      paid_fen=amount_fen, received_at=received_at, note=(note or "").strip() or None,
+                      recorded_by_id=actor.id, created_at=now)
+    db.session.add(payment)
+    add_up(order)
+    record("payment.recorded", payment, actor=actor, order_id=order.id, amount_fen=amount_fen, method=method,
+           received_at=received_at.isoformat())
+    return payment
+
+
+def reverse(actor, payment_id: int, *, reason: str) -> Payment:
+    """Undo an offline payment recorded by mistake: a new record of minus its amount that names it. The first
+    stays as it was; a payment is reversed once (409 the second time)."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound(_l("No such payment."))
+    order = payment.order
+    if not may_handle(actor, order, REVERSERS):
+        raise Forbidden(_l("Only the order's provider or an operator can reverse a payment."))
+    if not reason or not reason.strip():
+        raise invalid("reason", _l("Say why the payment is reversed."))
+    order = locked_order(order.id)
+    if payment.kind != "offline":
+        message = (_l("A payment made online is refunded through Stripe, not reversed.") if payment.kind == "online"
+                   else _l("A reversal cannot itself be reversed."))
+        raise Conflict(message, {"payment": [message]})
+    if reversal_of(payment) is not None:
+        message = _l("This payment has been reversed already.")
+        raise Conflict(message, {"payment": [message]})
+    now = clock.now()
+    reversal = Payment(order_id=order.id, kind="reversal", method=payment.method, status="recorded",
+                       amount_fen=-payment.amount_fen, paid_fen=-payment.amount_fen, reverses_id=payment.id,
+                       received_at=now, reason=reason.strip(), recorded_by_id=actor.id, created_at=now)
+    db.session.add(reversal)
+    add_up(order)
+    record("payment.reversed", reversal, actor=actor, order_id=order.id, reverses=payment.id,
+           amount_fen=reversal.amount_fen, reason=reversal.reason)
+    return reversal

@@ -1,0 +1,9 @@
+"""Payments follow the order: a cancelled order's co-pay paid online goes back through Stripe."""
+from ..orders.signals import order_status_changed
+from . import services
+
+
+@order_status_changed.connect
+def refund_when_cancelled(order, *, to_status, actor=None, **_):
+    if to_status == "cancelled":
+        services.refund_online(order, actor=actor)
