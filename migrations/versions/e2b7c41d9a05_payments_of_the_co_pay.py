@@ -2,7 +2,7 @@
 processed once.
 
 Revision ID: e2b7c41d9a05
-Revises: d2a7c0f1e3b4
+Revises: d3b8e1a2c4f5
 Create Date: 2026-11-28 17:45:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = 'e2b7c41d9a05'
-down_revision = 'd2a7c0f1e3b4'
+down_revision = 'd3b8e1a2c4f5'
 branch_labels = None
 depends_on = None
 
