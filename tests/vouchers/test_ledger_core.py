@@ -319,10 +319,12 @@ def test_a_hold_between_lapses_read_and_its_post_is_respected(town, monkeypatch)
     real = issuance._over_kept
     order = order_for(town, always, 70000)
     db.session.commit()
+    reads = []
 
-    def booking_right_after_the_read(district_id, keep, account_ids=None):
-        rows = real(district_id, keep, account_ids)
-        if account_ids is None:  # the district's read: a booking holds most of the money before lapse posts
+    def booking_right_after_the_read(keep, account_ids):
+        rows = real(keep, account_ids)
+        reads.append(rows)
+        if len(reads) == 1:  # a booking holds most of the money between the batch's read and its post
             holds.hold(order, 70000)
             db.session.commit()
         return rows
@@ -330,6 +332,7 @@ def test_a_hold_between_lapses_read_and_its_post_is_respected(town, monkeypatch)
     monkeypatch.setattr(issuance, "_over_kept", booking_right_after_the_read)
     # With 20,000 left of 90,000, all of it within November and December's 60,000: nothing of theirs lapses.
     assert lapse("2026-12") == 30000
+    assert len(reads) == 2  # the post overdrew; the batch was read again with its accounts locked
     assert lapsed_by_elder("2026-12") == {elders[1].id: 30000}
     assert balance("elder_available", always.id) == 20000
     assert ledger.check().ok

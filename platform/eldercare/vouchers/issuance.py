@@ -206,7 +206,7 @@ def _lapse_district(district_id: int, carry_over: int, period: str, actor_id: in
     turns and the second finds nothing over; a booking that holds money between that read and the post makes
     the post overdraw, and the batch is read again with its accounts locked."""
     keep = [period, *previous_periods(period, carry_over)]
-    candidates = [account_id for account_id, _, _ in _over_kept(district_id, keep)]
+    candidates = _holding(district_id)  # what is over the kept months is read batch by batch, below
     if not candidates:
         return 0
     bin_id = ledger.accounts([("lapsed", district_id)])["lapsed", district_id]
@@ -215,7 +215,7 @@ def _lapse_district(district_id: int, carry_over: int, period: str, actor_id: in
     lapsed = 0
 
     def post(part):
-        movement = lapse_movement(period, bin_id, _over_kept(district_id, keep, part), memo, actor_id)
+        movement = lapse_movement(period, bin_id, _over_kept(keep, part), memo, actor_id)
         return ledger.post_many([movement] if movement else [])
 
     for begin in range(0, len(candidates), BATCH):
@@ -253,20 +253,28 @@ def _lock(account_ids: list[int]) -> None:
                                       .order_by(LedgerAccount.id))).all()
 
 
-def _over_kept(district_id: int, keep: list[str], account_ids: list[int] | None = None) -> list[tuple]:
-    """(account id, elder id, fen) of the district's elders whose available balance is more than their grants
+def _holding(district_id: int) -> list[int]:
+    """The available accounts of the district's elders that hold anything, in id order."""
+    return list(db.session.scalars(
+        select(LedgerAccount.id).join(Elder, Elder.id == LedgerAccount.owner_id)
+        .where(LedgerAccount.kind == "elder_available", LedgerAccount.balance_fen > 0,
+               Elder.community_id.in_(community_ids(district_id)))
+        .order_by(LedgerAccount.id)))
+
+
+def _over_kept(keep: list[str], account_ids: list[int]) -> list[tuple]:
+    """(account id, elder id, fen) of these elders' available accounts whose balance is more than their grants
     of the `keep` months: the fen beyond them are older and lapse. In account id order."""
     kept = (select(func.coalesce(func.sum(VoucherGrant.amount_fen), 0))
             .where(VoucherGrant.elder_id == LedgerAccount.owner_id, VoucherGrant.period.in_(keep))
             .scalar_subquery())
-    stmt = (select(LedgerAccount.id, LedgerAccount.owner_id, LedgerAccount.balance_fen - kept)
-            .join(Elder, Elder.id == LedgerAccount.owner_id)
-            .where(LedgerAccount.kind == "elder_available", LedgerAccount.balance_fen > 0,
-                   Elder.community_id.in_(community_ids(district_id)), LedgerAccount.balance_fen > kept)
-            .order_by(LedgerAccount.id))
-    if account_ids is not None:
-        stmt = stmt.where(sql.any_of(LedgerAccount.id, account_ids))
-    return db.session.execute(stmt).all()
+    rows = []
+    for part in sql.chunks(account_ids, ledger.CHUNK):
+        rows += db.session.execute(
+            select(LedgerAccount.id, LedgerAccount.owner_id, LedgerAccount.balance_fen - kept)
+            .where(sql.any_of(LedgerAccount.id, part), LedgerAccount.balance_fen > kept)
+            .order_by(LedgerAccount.id)).all()
+    return rows
 
 
 def issue_now_if_eligible(elder, *, actor=None, month: Month | None = None) -> int | None:
