@@ -33,6 +33,9 @@ def register_cli(app: Flask) -> None:
     from .careplans.cli import make_planned_orders_command
 
     app.cli.add_command(make_planned_orders_command)
+    from .settlement.cli import settle_command
+
+    app.cli.add_command(settle_command)
 
 
 @click.command("create-user")

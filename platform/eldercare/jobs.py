@@ -73,6 +73,21 @@ def planned_orders() -> int:
     return report.made
 
 
+def monthly_settlement() -> int:
+    """On the 1st: a statement per provider for last month's confirmed visits, committed provider by provider.
+    Safe twice: a provider with nothing new gets no statement, and an order is on one statement only."""
+    from .extensions import db
+    from .settlement.services import generate
+
+    period = clock.this_month().previous()  # Beijing's month, as for the vouchers
+    with _app.app_context():
+        made = generate(period, each=lambda _statement: db.session.commit())
+        db.session.commit()
+        count = len(made)
+    log.info("settled %s: %d statements", period, count)
+    return count
+
+
 # (id, function, trigger arguments given the app's config)
 JOBS = (
     ("expire-offers", expire_offers, lambda config: dict(trigger="interval", seconds=config["OFFER_SWEEP_SECONDS"])),
@@ -81,4 +96,7 @@ JOBS = (
     # 00:05 Beijing time on the 1st of each month.
     ("monthly-vouchers", monthly_vouchers,
      lambda config: dict(trigger="cron", day=1, hour=0, minute=5, timezone=clock.LOCAL)),
+    # 02:00 Beijing time on the 1st: last month's statements.
+    ("monthly-settlement", monthly_settlement,
+     lambda config: dict(trigger="cron", day=1, hour=2, minute=0, timezone=clock.LOCAL)),
 )

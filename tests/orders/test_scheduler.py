@@ -22,10 +22,13 @@ def test_jobs_are_stored_in_the_database_and_survive_a_restart(app):
     try:
         job = second.get_job("expire-offers")
         assert job is not None and job.trigger.interval.total_seconds() == app.config["OFFER_SWEEP_SECONDS"]
-        assert len(second.get_jobs()) == 4  # replaced, not duplicated
+        assert len(second.get_jobs()) == 5  # replaced, not duplicated
         assert second.get_job("planned-orders").trigger.interval.total_seconds() == 3600
         monthly = second.get_job("monthly-vouchers")
         assert str(monthly.trigger) == "cron[day='1', hour='0', minute='5']"
         assert str(monthly.trigger.timezone) == "Asia/Shanghai"
+        settling = second.get_job("monthly-settlement")  # last month's statements, after the vouchers' turn
+        assert str(settling.trigger) == "cron[day='1', hour='2', minute='0']"
+        assert str(settling.trigger.timezone) == "Asia/Shanghai"
     finally:
         second.shutdown(wait=False)

@@ -202,6 +202,8 @@ def elder_side(order) -> list[int]:
 def on_status(order, *, from_status: str | None, to_status: str, detail: dict | None = None) -> None:
     """Tell whoever hears of this later change of `order` (a new order's first changes are told by the order
     writer, from the same `notices`)."""
+    if to_status not in ON_STATUS:  # nobody hears of it (settled): spare reading the order's facts, per order
+        return
     rows = notices([step(order, from_status=from_status, to_status=to_status, detail=detail)])
     if rows:
         sql.insert_rows(Notification.__table__, rows)

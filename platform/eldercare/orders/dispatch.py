@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from ..audit.services import record
+from ..audit.services import actor_id, event, record, record_many
 from ..db import utcnow
 from ..errors import Conflict, Forbidden, NotFound, invalid
 from ..extensions import db
@@ -32,13 +32,29 @@ def accept_minutes(category_code: str) -> int:
 def set_status(order: WorkOrder, to_status: str, *, actor=None, reason: str | None = None,
                from_status: str | None = None, **detail) -> None:
     """Move the order and keep the history row and the audit event that go with it. `from_status` is for a
-    change already made by a guarded UPDATE."""
+    change already made by a guarded UPDATE. The one order of `set_statuses`."""
     from_status = from_status or (order.status if order.status != to_status else None)
-    order.status = to_status
-    db.session.add(OrderStatusChange(order=order, from_status=from_status, to_status=to_status,
-                                     actor_id=getattr(actor, "id", None), reason=reason, detail=detail))
-    record("order.status_changed", order, actor=actor, before=from_status, after=to_status, reason=reason, **detail)
-    order_status_changed.send(order, from_status=from_status, to_status=to_status, actor=actor, detail=detail)
+    set_statuses([order], to_status, actor=actor, reason=reason, from_status=from_status, **detail)
+
+
+def set_statuses(orders: list[WorkOrder], to_status: str, *, actor=None, reason: str | None = None,
+                 from_status: str | None = None, **detail) -> None:
+    """Move every order (loaded, and locked by the caller where a race matters) from `from_status` to
+    `to_status`: the status of each, their history rows, their audit events in one statement, and the signal for
+    each. The one path of every later status change, for one order (`set_status`) or a settlement's thousands."""
+    if not orders:
+        return
+    for order in orders:
+        order.status = to_status
+    db.session.add_all([OrderStatusChange(order=order, from_status=from_status, to_status=to_status,
+                                          actor_id=getattr(actor, "id", None), reason=reason, detail=detail)
+                        for order in orders])
+    who = actor_id(actor)
+    record_many([event("order.status_changed", target_type=WorkOrder.__tablename__, target_id=order.id,
+                       actor_id=who, before=from_status, after=to_status, reason=reason, **detail)
+                 for order in orders])
+    for order in orders:
+        order_status_changed.send(order, from_status=from_status, to_status=to_status, actor=actor, detail=detail)
 
 
 def _offer_next(order: WorkOrder, need: Need, *, now: datetime, actor=None, first=None) -> None:

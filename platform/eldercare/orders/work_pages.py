@@ -18,6 +18,7 @@ from .models import OrderOffer, WorkOrder
 from .scope import visible_order
 
 bp = Blueprint("work_pages", __name__)
+DONE = ("completed", "confirmed", "disputed", "settled")
 
 
 def _provider_admin():
@@ -48,7 +49,12 @@ def provider_queue():
         select(WorkOrder).where(WorkOrder.provider_id == current_user.provider_id,
                                 WorkOrder.status.in_(("accepted", "in_service")))
         .order_by(WorkOrder.scheduled_start).limit(200)).all()
-    return render_template("orders/provider_queue.html", offers=offers, free=free, in_hand=in_hand, now=now)
+    # Finished visits stay in sight: waiting for the elder's confirmation, confirmed, disputed, settled.
+    done = db.session.scalars(
+        select(WorkOrder).where(WorkOrder.provider_id == current_user.provider_id, WorkOrder.status.in_(DONE))
+        .order_by(WorkOrder.check_out_at.desc(), WorkOrder.id.desc()).limit(100)).all()
+    return render_template("orders/provider_queue.html", offers=offers, free=free, in_hand=in_hand, done=done,
+                           now=now)
 
 
 @bp.route("/provider/orders/<int:order_id>/accept", methods=["POST"])

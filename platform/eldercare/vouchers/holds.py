@@ -1,10 +1,12 @@
 """Voucher money on an order: held at booking, released if the order is cancelled, captured for the provider
-once the elder confirms the visit, given back if a dispute about it is upheld. Each is one ledger movement
-keyed by the order, so a retry moves nothing.
+once the elder confirms the visit, given back if a dispute about it is upheld, and paid to the provider when the
+bureau approves the settlement statement that lists it. Each is one ledger movement keyed by the order (a
+settlement: by its statement), so a retry moves nothing.
 
 The movements are built here, once (`hold_movement`, `release_movement`, `capture_movement`,
-`reversal_movement`), and posted by `ledger.post_many`: alone for one order (`hold`, `release`, `capture`,
-`reverse`) or many at once (`hold_many`, or the order writer posting a batch's holds)."""
+`reversal_movement`, `settlement_movement`), and posted by `ledger.post_many`: alone for one order (`hold`,
+`release`, `capture`, `reverse`) or one statement (`settle`), or many at once (`hold_many`, or the order writer
+posting a batch's holds)."""
 from collections.abc import Iterable
 
 from . import ledger
@@ -13,6 +15,7 @@ HOLD_MEMO = "Held for a booked service"
 RELEASE_MEMO = "Order cancelled: vouchers returned"
 CAPTURE_MEMO = "Visit confirmed: owed to the provider"
 REVERSAL_MEMO = "Dispute upheld: vouchers returned"
+SETTLEMENT_MEMO = "Settlement approved: paid to the provider"
 
 
 def hold_movement(order_id: int, elder_id: int, fen: int, available_id: int, held_id: int,
@@ -42,6 +45,13 @@ def reversal_movement(order_id: int, elder_id: int, fen: int, payable_id: int, a
     """A captured visit undone (a dispute upheld): `fen` from the provider's payable back to the elder."""
     return ledger.Movement("reversal", f"reversal:{order_id}", ((payable_id, -fen), (available_id, fen)),
                            elder_id=elder_id, order_id=order_id, memo=REVERSAL_MEMO, actor_id=actor_id)
+
+
+def settlement_movement(statement_id: int, period: str, fen: int, payable_id: int, paid_id: int,
+                        actor_id: int | None = None) -> ledger.Movement:
+    """A settlement statement approved: its voucher total from the provider's payable account to paid."""
+    return ledger.Movement("settlement", f"settlement:{statement_id}", ((payable_id, -fen), (paid_id, fen)),
+                           period=period, memo=SETTLEMENT_MEMO, actor_id=actor_id)
 
 
 def hold_many(orders: Iterable[tuple[object, int]], *, actor=None, short: str = "skip") -> list[ledger.Movement]:
@@ -92,6 +102,17 @@ def reverse(order, *, actor=None) -> ledger.Movement | None:
     return _one(reversal_movement(order.id, order.elder_id, order.voucher_fen,
                                   ids["provider_payable", order.provider_id], ids["elder_available", order.elder_id],
                                   getattr(actor, "id", None)))
+
+
+def settle(statement, *, actor=None) -> ledger.Movement | None:
+    """Pay the provider what an approved statement lists (its voucher total), once per statement; Overdrawn
+    (409) if the provider's payable account does not hold it."""
+    if statement.voucher_total_fen <= 0:
+        return None
+    ids = ledger.accounts([("provider_payable", statement.provider_id), ("provider_paid", statement.provider_id)])
+    return _one(settlement_movement(statement.id, statement.period, statement.voucher_total_fen,
+                                    ids["provider_payable", statement.provider_id],
+                                    ids["provider_paid", statement.provider_id], getattr(actor, "id", None)))
 
 
 def _one(movement: ledger.Movement) -> ledger.Movement | None:

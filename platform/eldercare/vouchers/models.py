@@ -8,10 +8,12 @@ from ..extensions import db
 
 TIER_HARDSHIP = ("any", "none", "low_income", "dibao", "tekun")
 # Ledger accounts. The bureau's budget account is the source of every voucher fen: issuing moves money from
-# it (its balance goes negative: what the district has granted) to an elder's available account.
-ACCOUNT_KINDS = ("bureau_budget", "elder_available", "elder_held", "provider_payable", "lapsed")
-NEVER_NEGATIVE = ("elder_available", "elder_held", "provider_payable", "lapsed")
-TRANSACTION_KINDS = ("issue", "hold", "release", "capture", "lapse", "reversal")
+# it (its balance goes negative: what the district has granted) to an elder's available account. A confirmed
+# visit's voucher share waits in the provider's payable account until an approved settlement statement moves it to
+# the provider's paid account.
+ACCOUNT_KINDS = ("bureau_budget", "elder_available", "elder_held", "provider_payable", "provider_paid", "lapsed")
+NEVER_NEGATIVE = ("elder_available", "elder_held", "provider_payable", "provider_paid", "lapsed")
+TRANSACTION_KINDS = ("issue", "hold", "release", "capture", "lapse", "reversal", "settlement")
 # A month as it is stored: YYYY-MM in ASCII digits, month 01 to 12. The once-per-elder-and-month key is this
 # text, so "２０２６-１２" must never reach it as another December. One expression for SQLite and PostgreSQL (no
 # GLOB in one, no regular expressions in the other): seven characters, the dash fifth, the other six ASCII digits.

@@ -1,0 +1,88 @@
+"""A statement as the bureau's finance staff and the provider download it: CSV (UTF-8 with a byte-order mark,
+so that Excel reads the Chinese) and an Excel workbook (openpyxl). Both hold the same rows, in the language of
+the request: the lines, then the totals, the orders held back and the reconciliation with the ledger."""
+import csv
+import io
+
+from flask_babel import gettext as _
+
+from .. import clock
+from ..elders.masking import mask_id_number, mask_name
+from .services import reconcile
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def filename(statement, extension: str) -> str:
+    return f"settlement-{statement.period}-provider{statement.provider_id}-{statement.id}.{extension}"
+
+
+def _moment(value) -> str:
+    return clock.local(value).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen / 100:.2f}"
+
+
+def _header() -> list[str]:
+    return [_("Order"), _("Service"), _("Elder"), _("ID number"), _("Caregiver"), _("Check-in"),
+            _("Check-in distance (m)"), _("Check-out"), _("Check-out distance (m)"), _("Vouchers (yuan)"),
+            _("Co-pay (yuan)"), _("Co-pay collected (yuan)")]
+
+
+def _text(value: str | None) -> str:
+    """Text a spreadsheet must not take for a formula (a name typed as "=HYPERLINK(...)")."""
+    value = value or ""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _line(line) -> list:
+    return [line.order_id, _text(line.item.name), _text(mask_name(line.elder.name)),
+            mask_id_number(line.elder.id_number), _text(line.caregiver.name if line.caregiver else ""),
+            _moment(line.check_in_at), line.check_in_distance_m,
+            _moment(line.check_out_at), line.check_out_distance_m, _yuan(line.voucher_fen), _yuan(line.copay_fen),
+            _yuan(line.copay_collected_fen)]
+
+
+def _summary(statement) -> list[list]:
+    check = reconcile(statement)
+    rows = [[_("Statement"), statement.id], [_("Provider"), _text(statement.provider.name)],
+            [_("Month"), statement.period],
+            [_("Kind"), _("Regular") if statement.kind == "regular" else _("Supplementary")],
+            [_("Status"), _("Approved") if statement.status == "approved" else _("Draft")],
+            [_("Lines"), statement.line_count], [_("Vouchers (yuan)"), _yuan(statement.voucher_total_fen)],
+            [_("Co-pay (yuan)"), _yuan(statement.copay_total_fen)],
+            [_("Co-pay collected (yuan)"), _yuan(statement.copay_collected_fen)],
+            [_("Captured in the ledger (yuan)"), _yuan(check.ledger_total_fen)],
+            [_("Reconciled with the ledger"), _("Yes") if check.ok else _("No")]]
+    rows += [[_("Differs from the ledger"), m.order_id, _yuan(m.voucher_fen), _yuan(m.ledger_fen)]
+             for m in check.mismatches]
+    rows += [[_("Held back"), held["order_id"], _text(held["reason"])] for held in statement.held_back or []]
+    return rows
+
+
+def csv_bytes(statement) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_header())
+    writer.writerows(_line(line) for line in statement.lines)
+    writer.writerow([])
+    writer.writerows(_summary(statement))
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(statement) -> bytes:
+    from openpyxl import Workbook  # only the download needs it
+
+    book = Workbook(write_only=True)
+    lines = book.create_sheet(_("Lines"))
+    lines.append(_header())
+    for line in statement.lines:
+        lines.append(_line(line))
+    summary = book.create_sheet(_("Summary"))
+    for row in _summary(statement):
+        summary.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

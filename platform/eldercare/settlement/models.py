@@ -1,0 +1,90 @@
+"""Settlement statements: what the bureau owes each provider for a month's confirmed visits, line by line.
+
+An order is on one statement line at most, ever (the unique `order_id`): that constraint, not the code that
+generates statements, is what makes settlement exactly-once however often it runs or wherever it was stopped."""
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import UTCDateTime, utcnow
+from ..extensions import db
+from ..vouchers.models import CANONICAL_PERIOD
+
+KINDS = ("regular", "supplementary")  # the provider's first statement of a month, and any later one
+STATUSES = ("draft", "approved")
+
+
+class Statement(db.Model):
+    """One provider's statement for a month: its lines, the orders held back and why, and who generated and
+    approved it. `sequence` is 1 for the month's regular statement and counts the supplementary ones after it."""
+
+    __tablename__ = "settlement_statements"
+    __table_args__ = (
+        CheckConstraint(CANONICAL_PERIOD, name="period_canonical"),
+        CheckConstraint("kind IN ('regular', 'supplementary')", name="kind_known"),
+        CheckConstraint("status IN ('draft', 'approved')", name="status_known"),
+        CheckConstraint("voucher_total_fen >= 0 AND copay_total_fen >= 0 AND copay_collected_fen >= 0",
+                        name="totals_not_negative"),
+        UniqueConstraint("provider_id", "period", "sequence", name="uq_settlement_statements_provider_period_seq"),
+        Index("ix_settlement_statements_period", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    sequence: Mapped[int] = mapped_column(default=1)
+    kind: Mapped[str] = mapped_column(String(16), default="regular")
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    line_count: Mapped[int] = mapped_column(default=0)
+    voucher_total_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # owed by the bureau
+    copay_total_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # due from the families
+    copay_collected_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # of which paid when generated
+    held_back: Mapped[list] = mapped_column(JSON, default=list)  # [{"order_id", "reason"}]
+    generated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the scheduler or CLI
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    provider = relationship("Provider")
+    generated_by = relationship("User", foreign_keys=[generated_by_id])
+    approved_by = relationship("User", foreign_keys=[approved_by_id])
+    lines: Mapped[list["StatementLine"]] = relationship(back_populates="statement", order_by="StatementLine.id")
+
+
+class StatementLine(db.Model):
+    """One settled visit, as it stood when the statement was generated: the six facts of the visit, the voucher
+    share the bureau owes and the co-pay the family owed and had paid."""
+
+    __tablename__ = "settlement_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", name="uq_settlement_lines_order"),  # exactly once, whoever runs it
+        CheckConstraint("voucher_fen >= 0 AND copay_fen >= 0 AND copay_collected_fen >= 0", name="money_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("settlement_statements.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"))
+    caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregivers.id"))
+    check_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    check_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    check_in_distance_m: Mapped[int | None]
+    check_out_distance_m: Mapped[int | None]
+    voucher_fen: Mapped[int]
+    copay_fen: Mapped[int]
+    copay_collected_fen: Mapped[int] = mapped_column(default=0)  # paid less refunded, when generated
+
+    statement: Mapped[Statement] = relationship(back_populates="lines")
+    order = relationship("WorkOrder")
+    item = relationship("Item")
+    elder = relationship("Elder")
+    caregiver = relationship("Caregiver")
+
+    @property
+    def copay_status(self) -> str:
+        """Whether the co-pay was collected when the statement was made: none, due, paid."""
+        if self.copay_fen == 0:
+            return "none"
+        return "paid" if self.copay_collected_fen >= self.copay_fen else "due"
