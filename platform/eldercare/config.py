@@ -50,6 +50,9 @@ class Config:
     # address: the lock that stops a botnet guessing one password.
     LOGIN_ADDRESS_FAILURE_LIMIT = os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "20 per minute")
     LOGIN_ACCOUNT_FAILURE_LIMIT = os.environ.get("LOGIN_ACCOUNT_FAILURE_LIMIT", "5 per 15 minutes")
+    # Sign-ups per address that made an account or found a username taken (accounts/limits.py): a family signs up
+    # once; a script listing usernames or making accounts needs many.
+    SIGNUP_ADDRESS_LIMIT = os.environ.get("SIGNUP_ADDRESS_LIMIT", "10 per hour")
     # How many proxies in front of the app set X-Forwarded-For. 0: the header is ignored (anyone can send it, so
     # trusting it would let a client pick its own address for the login counts); 1 behind one nginx, and so on.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
@@ -122,6 +125,7 @@ class TestConfig(Config):
     # The suite's login tests count to these, whatever the developer's environment says.
     LOGIN_ADDRESS_FAILURE_LIMIT = "20 per minute"
     LOGIN_ACCOUNT_FAILURE_LIMIT = "5 per 15 minutes"
+    SIGNUP_ADDRESS_LIMIT = "10 per hour"
     TRUSTED_PROXIES = 0
     FORCE_HTTPS = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or "sqlite://"

@@ -9,7 +9,8 @@ holds it until the first transaction ends; SQLite lets one writer at a time), th
 runs if the first failed. Only a row committed without its answer, as earlier versions did, answers 409.
 
 Never stored, never replayed:
-- answers that carry a credential (`POST /api/v1/auth/tokens`, in NOT_STORED): the table would hold a live
+- answers that carry a credential (`POST /api/v1/auth/tokens`, a generated password from `POST
+  /api/v1/users/{id}/password-reset`; in NOT_STORED): the table would hold a live
   token in plain text and hand it to whoever repeated the request. These endpoints ignore the header: a retry
   logs in again and gets a new token; the first one expires unused.
 - requests that run a batch job committing batch by batch (transactions.JOB_ENDPOINTS, voucher issuance):
@@ -35,7 +36,7 @@ from .transactions import JOB_ENDPOINTS, discard
 
 HEADER = "Idempotency-Key"
 # Endpoints whose answer is a credential; tests/test_transactions.py checks every API answer's schema for one.
-NOT_STORED = frozenset({"accounts.create_token"})
+NOT_STORED = frozenset({"accounts.create_token", "accounts.reset_password"})
 _RECORD = "idempotency_record"
 
 

@@ -51,10 +51,13 @@ def test_rejection_moves_the_offer_to_the_next_provider(api, city):
     second = city.provider("二", km=2.0)
     order = book(api, city)
     response = api.as_(first.admin).post(f"/api/v1/orders/{order['id']}/reject", json={"reason": "人手不够"})
-    assert response.status_code == 200
-    assert response.json["provider_id"] == second.id and response.json["status"] == "dispatched"
-    assert [(o["provider_id"], o["status"]) for o in response.json["offers"]] == [
-        (first.id, "rejected"), (second.id, "open")]
+    assert response.status_code == 200 and response.json["status"] == "dispatched"
+    # The answer to the declining provider does not say who was asked next (issue 19); an officer sees it.
+    assert response.json["provider_id"] is None
+    assert [(o["provider_id"], o["status"]) for o in response.json["offers"]] == [(first.id, "rejected")]
+    seen = api.as_(city.operator).get(f"/api/v1/orders/{order['id']}").json
+    assert seen["provider_id"] == second.id
+    assert [(o["provider_id"], o["status"]) for o in seen["offers"]] == [(first.id, "rejected"), (second.id, "open")]
     # The first provider can no longer take it, nor see it: its offer is closed (issue 19).
     late = api.as_(first.admin).post(f"/api/v1/orders/{order['id']}/accept", json={"caregiver_id": first.team[0].id})
     assert late.status_code == 404

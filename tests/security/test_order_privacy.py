@@ -82,3 +82,51 @@ def test_the_order_page_shows_no_rival_scores_to_the_provider_or_family(pages, t
         history = re.search(r'<ul class="plain-list history">(.*?)</ul>', html, re.S).group(1)
         assert "公里" not in history and "km" not in history  # no distance of whoever was offered it
         pages.logout()
+
+
+def test_offers_and_history_name_no_rival_provider_to_a_provider_or_family(api, taken):
+    """Before: `offers` listed every provider asked, with its answer and its reason for declining ("人手不够"), and
+    the history's dispatch entries carried each provider's id and its ranking ("0.5 km, 96% on time, ...")."""
+    oid, first, second = taken["order"]["id"], taken["first"], taken["second"]
+    for who in (second.admin, taken["family"]):
+        for body in (api.as_(who).get(f"/api/v1/orders/{oid}").json,
+                     next(o for o in api.as_(who).get("/api/v1/orders").json if o["id"] == oid)):
+            assert [o["provider_id"] for o in body["offers"]] == [second.id]
+            assert all(o["reason"] != "人手不够" for o in body["offers"])
+            ids_named = [c["detail"].get("provider_id") for c in body["history"]]
+            assert first.id not in ids_named
+            assert all(c["reason"] is None for c in body["history"] if c["to_status"] == "dispatched")
+            assert "km" not in str(body["history"]) and "人手不够" not in str(body)
+
+
+def test_officers_see_every_offer_and_the_full_history(api, taken):
+    oid, first, second = taken["order"]["id"], taken["first"], taken["second"]
+    body = api.as_(taken["city"].operator).get(f"/api/v1/orders/{oid}").json
+    assert [(o["provider_id"], o["status"], o["reason"]) for o in body["offers"]] == [
+        (first.id, "rejected", "人手不够"), (second.id, "accepted", None)]
+    dispatched = [c for c in body["history"] if c["to_status"] == "dispatched"]
+    assert [c["detail"]["provider_id"] for c in dispatched] == [first.id, second.id]
+    assert all("km" in c["reason"] for c in dispatched)
+
+
+def test_a_familys_booking_answer_shows_no_ranking_reason(api, city):  # noqa: F811
+    first = city.provider("一", km=0.5)
+    city.provider("二", km=2.0)
+    family = UserFactory(role="family")
+    db.session.add(FamilyLink(elder_id=city.elder.id, user_id=family.id, relation="女儿"))
+    db.session.commit()
+    body = api.as_(family).post("/api/v1/orders", json={
+        "elder_id": city.elder.id, "item_id": city.lunch.id, "scheduled_start": next_monday().isoformat()}).json
+    assert [o["provider_id"] for o in body["offers"]] == [first.id]
+    assert [c["reason"] for c in body["history"] if c["to_status"] == "dispatched"] == [None]
+
+
+def test_the_answer_to_a_declined_offer_does_not_name_who_is_asked_next(api, city):  # noqa: F811
+    """Before: the reject answer carried the next provider's id as `provider_id`, its open offer and its dispatch."""
+    first, second = city.provider("一", km=0.5), city.provider("二", km=2.0)
+    order = api.as_(city.operator).post("/api/v1/orders", json={
+        "elder_id": city.elder.id, "item_id": city.lunch.id, "scheduled_start": next_monday().isoformat()}).json
+    body = api.as_(first.admin).post(f"/api/v1/orders/{order['id']}/reject", json={"reason": "人手不够"}).json
+    assert body["status"] == "dispatched" and body["provider_id"] is None
+    assert [(o["provider_id"], o["status"]) for o in body["offers"]] == [(first.id, "rejected")]
+    assert second.id not in [c["detail"].get("provider_id") for c in body["history"]]

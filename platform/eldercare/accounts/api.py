@@ -7,10 +7,12 @@ from ..apibase import Blueprint, document_errors, login_required, paginate_query
 from ..extensions import db
 from ..transactions import as_stored
 from . import services
-from .limits import forget_account_failures, login_failures
+from .limits import forget_account_failures, login_failures, signup_attempts
 from .models import User
 from .schemas import (
     LoginSchema,
+    PasswordResetDoneSchema,
+    PasswordResetSchema,
     SessionsEndedSchema,
     SignupSchema,
     TokenSchema,
@@ -48,11 +50,14 @@ def revoke_token():
 
 
 @blp.route("/auth/signup", methods=["POST"])
-@document_errors(409)
+@document_errors(409, 429)
+@signup_attempts
 @blp.arguments(SignupSchema)
 @blp.response(201, UserSchema)
 def signup(data):
-    """Register a family member or a provider administrator."""
+    """Register a family member or a provider administrator. A taken username answers 409 "cannot be used", the
+    same for any case of it; sign-ups that make an account or find a name taken are counted per address, and past
+    the limit (10 an hour by default) answer 429 with Retry-After."""
     user = services.signup(**data)
     return as_stored(user)
 
@@ -97,12 +102,29 @@ def _user_or_404(user_id: int) -> User:
 
 
 @blp.route("/users/<int:user_id>", methods=["PATCH"])
+@document_errors(409)
 @roles_required("admin")
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
 def update_user(data, user_id):
-    """Change an account; `active: false` also revokes its tokens and ends its sessions."""
+    """Change an account: its role and scope, name, phone, or `active`; deactivating it or changing its role or
+    scope also revokes its tokens and ends its sessions. 409 for the last active admin."""
     return as_stored(services.update_user(_user_or_404(user_id), data, actor=current_user))
+
+
+@blp.route("/users/<int:user_id>/password-reset", methods=["POST"])
+@roles_required("admin")
+@blp.arguments(PasswordResetSchema)
+@blp.response(200, PasswordResetDoneSchema)
+def reset_password(data, user_id):
+    """Set a new password for an account, or get a random one shown once; every token and session of the account
+    ends."""
+    user = _user_or_404(user_id)
+    generated, revoked = services.reset_password(user, actor=current_user, password=data["password"])
+    answer = {"tokens_revoked": revoked}
+    if generated is not None:
+        answer["password"] = generated
+    return answer
 
 
 @blp.route("/users/<int:user_id>/sessions", methods=["DELETE"])

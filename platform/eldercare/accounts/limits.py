@@ -7,6 +7,12 @@ carrier's NAT can share one address and a throttled address locks out everyone b
 stops many machines trying one account. Only failures (401) count, and a locked account or address answers 429
 with Retry-After before the password is checked; a right password clears its account's count only.
 
+Sign-ups are counted per address in the same store (signup_attempts): each one that creates an account or is told
+a username is taken. A sign-up must refuse a taken username, so every answer about a name tells whether it is in
+use; what stops a list of a city's usernames being drawn up one name at a time, or a script filling the database
+with accounts, is the count. Refusals for other reasons (a weak password, a missing phone) come before the name is
+looked up, tell nothing about it, and are not counted.
+
 Known limit: Flask-Limiter tests a count before the request and adds the failure after it, so requests already
 in flight when the count fills up are still answered; at most one extra guess per concurrent request.
 """
@@ -19,6 +25,7 @@ from ..jsonbody import loads
 
 ADDRESS_SCOPE = "login-failures-address"
 ACCOUNT_SCOPE = "login-failures-account"
+SIGNUP_SCOPE = "signup-address"
 
 
 def _login_failed(response) -> bool:
@@ -82,3 +89,18 @@ def forget_account_failures() -> None:
     for counted in limiter.current_limits:
         if counted.request_args[-1] == ACCOUNT_SCOPE:
             limiter.limiter.clear(counted.limit, *counted.request_args)
+
+
+def _signup_counted(response) -> bool:
+    # 201: an account made; 409: a username found taken. Both are what an enumerating or spamming script gets.
+    return response.status_code in (201, 409)
+
+
+signup_attempts = limiter.shared_limit(
+    lambda: current_app.config["SIGNUP_ADDRESS_LIMIT"],
+    scope=SIGNUP_SCOPE,
+    methods=["POST"],
+    deduct_when=_signup_counted,
+)
+"""On every sign-up view (the API's, and a sign-up page's when there is one): one count per address shared by
+all of them, checked before the view runs; over it, 429 with Retry-After."""

@@ -54,6 +54,25 @@ class UserUpdateSchema(ma.Schema):
                                                         "sessions"})
     display_name = ma.fields.String(allow_none=True, validate=validate.Length(max=80))
     phone = ma.fields.String(allow_none=True)
+    role = ma.fields.String(validate=validate.OneOf(ROLES), metadata={
+        "description": "A new role: checked against the scope (bureau and operator need scope_region_id, provider "
+                       "staff provider_id; a scope the new role does not take is dropped); a change of role or "
+                       "scope ends the account's tokens and sessions. The last active admin cannot be demoted "
+                       "(409)."})
+    scope_region_id = RowId(allow_none=True)
+    provider_id = RowId(allow_none=True)
+
+
+class PasswordResetSchema(ma.Schema):
+    password = ma.fields.String(load_default=None, load_only=True, validate=validate.Length(max=256), metadata={
+        "description": "The new password (at least 8 characters, not a common one, not the username); omitted: "
+                       "a random one is made and returned once"})
+
+
+class PasswordResetDoneSchema(ma.Schema):
+    password = ma.fields.String(metadata={"description": "The generated password, shown this once; absent when "
+                                                         "the request gave one"})
+    tokens_revoked = ma.fields.Integer(metadata={"description": "How many live tokens were revoked"})
 
 
 class SessionsEndedSchema(ma.Schema):

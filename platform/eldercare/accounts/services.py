@@ -88,9 +88,6 @@ def create_user(
     actor=None,
 ) -> User:
     """Create an account, checking that its role and scope fit together."""
-    from ..providers.models import Provider
-    from ..regions.models import Region
-
     if role not in ROLES:
         raise invalid("role", f"Must be one of: {', '.join(ROLES)}.")
     if not USERNAME_RE.match(username or ""):
@@ -98,18 +95,7 @@ def create_user(
     validate_password(password, username=username)
     if phone is not None and not MOBILE_RE.match(phone):
         raise invalid("phone", "Must be an 11-digit mainland mobile number.")
-    if role in REGION_SCOPED_ROLES:
-        if scope_region_id is None:
-            raise invalid("scope_region_id", f"A {role} account needs the region it works in.")
-        if db.session.get(Region, scope_region_id) is None:
-            raise invalid("scope_region_id", "No such region.")
-    elif scope_region_id is not None:
-        raise invalid("scope_region_id", f"A {role} account has no region scope.")
-    if role in PROVIDER_SCOPED_ROLES and provider_id is not None:
-        if db.session.get(Provider, provider_id) is None:
-            raise invalid("provider_id", "No such provider.")
-    elif provider_id is not None:
-        raise invalid("provider_id", f"A {role} account belongs to no provider.")
+    _check_scope(role, scope_region_id, provider_id)
     if find_by_username(username) is not None:
         raise _username_unavailable()
 
@@ -131,11 +117,37 @@ def create_user(
     return user
 
 
+def _check_scope(role: str, scope_region_id: int | None, provider_id: int | None, *,
+                 provider_needed: bool = False) -> None:
+    """A role and its scope fit together: bureau and operator accounts work in a region that exists, provider staff
+    belong to a provider that exists, nobody else has either. A provider administrator may be created before its
+    provider (it signs up, then applies): `provider_needed` is for an admin's change of an existing account, which
+    must say which provider the staff member works for."""
+    from ..providers.models import Provider
+    from ..regions.models import Region
+
+    if role in REGION_SCOPED_ROLES:
+        if scope_region_id is None:
+            raise invalid("scope_region_id", f"A {role} account needs the region it works in.")
+        if db.session.get(Region, scope_region_id) is None:
+            raise invalid("scope_region_id", "No such region.")
+    elif scope_region_id is not None:
+        raise invalid("scope_region_id", f"A {role} account has no region scope.")
+    if role in PROVIDER_SCOPED_ROLES:
+        if provider_id is None and provider_needed:
+            raise invalid("provider_id", f"A {role} account needs the provider it works for.")
+        if provider_id is not None and db.session.get(Provider, provider_id) is None:
+            raise invalid("provider_id", "No such provider.")
+    elif provider_id is not None:
+        raise invalid("provider_id", f"A {role} account belongs to no provider.")
+
+
 def _username_unavailable() -> Conflict:
     # A username must be unique, so a taken one has to be refused, and a refusal tells the asker that the name
     # is in use: no wording hides that. The answer says no more than it must: not "taken", not whose, and the
-    # same for a name in use in another case. Probing many names one at a time stays possible; throttling
-    # signups is the defence against that (not done here).
+    # same for a name in use in another case; every other refusal (password, phone) comes before the name is
+    # looked up, whether or not it is taken. Probing names one at a time stays possible: sign-ups are counted per
+    # address (accounts/limits.signup_attempts), which keeps it slow.
     message = "This username cannot be used; choose another."
     return Conflict(message, {"username": [message]})
 
@@ -207,25 +219,85 @@ def end_page_session(user: User) -> None:
     record("auth.logout", user, actor=user)
 
 
+SCOPE_FIELDS = ("role", "scope_region_id", "provider_id")
+
+
 def update_user(user: User, changes: dict, *, actor: User) -> User:
-    """An admin's change to an account. Deactivating it also revokes its tokens and ends its sessions, so that
-    reactivating it later does not bring old credentials back to life."""
+    """An admin's change to an account: its name, phone, whether it is active, its role and scope.
+
+    A change of role or scope checks that they fit together (bureau and operator need a region, provider staff a
+    provider) and ends the account's tokens and sessions, as deactivating does: whoever holds them logs in again
+    under the new rights, and reactivating an account later brings no old credential back to life. The last active
+    admin cannot be demoted or deactivated (409): nobody would be left to manage the accounts."""
     if not changes:
         raise Invalid("Send at least one field to change.", {"_schema": ["Send at least one field to change."]})
-    before = {}
-    for key in ("active", "display_name", "phone"):
-        if key in changes and getattr(user, key) != changes[key]:
-            before[key] = getattr(user, key)
     if "phone" in changes and changes["phone"] is not None and not MOBILE_RE.match(changes["phone"]):
         raise invalid("phone", "Must be an 11-digit mainland mobile number.")
+    target = dict(active=user.active, display_name=user.display_name, phone=user.phone, role=user.role,
+                  scope_region_id=user.scope_region_id, provider_id=user.provider_id)
+    target.update({k: v for k, v in changes.items() if k in target})
+    if "role" in changes:
+        # A scope the new role does not take is dropped unless sent; one it takes is kept (bureau to operator in
+        # the same district).
+        if "scope_region_id" not in changes and target["role"] not in REGION_SCOPED_ROLES:
+            target["scope_region_id"] = None
+        if "provider_id" not in changes and target["role"] not in PROVIDER_SCOPED_ROLES:
+            target["provider_id"] = None
+    before = {k: getattr(user, k) for k, v in target.items() if getattr(user, k) != v}
+    rescoped = bool(set(before) & set(SCOPE_FIELDS))
+    if rescoped:
+        _check_scope(target["role"], target["scope_region_id"], target["provider_id"], provider_needed=True)
+        _check_caregiver_record(user, target)
+    if user.role == "admin" and user.active and (target["role"] != "admin" or not target["active"]):
+        _keep_an_admin(user)
     for key in before:
-        setattr(user, key, changes[key])
+        setattr(user, key, target[key])
     db.session.flush()
     if before:
-        record("user.updated", user, actor=actor, before=before, after={k: changes[k] for k in before})
+        record("user.updated", user, actor=actor, before=before, after={k: target[k] for k in before})
     if before.get("active") is True:  # just deactivated
         end_sessions(user, actor=actor, reason="deactivated")
+    elif rescoped:
+        end_sessions(user, actor=actor, reason="role or scope changed")
     return user
+
+
+def _check_caregiver_record(user: User, target: dict) -> None:
+    """A caregiver's login is tied to its provider's caregiver record (the visits it may see): it cannot move to
+    another provider while tied; the provider adds the person to its own roster instead."""
+    from ..providers.models import Caregiver
+
+    record_provider = db.session.scalar(select(Caregiver.provider_id).where(Caregiver.user_id == user.id))
+    if record_provider is not None and target["role"] == "caregiver" and target["provider_id"] != record_provider:
+        message = "This caregiver's login belongs to its provider's roster; that provider's record cannot move."
+        raise Conflict(message, {"provider_id": [message]})
+
+
+def _keep_an_admin(user: User) -> None:
+    """409 unless another active admin remains. Every active admin's row is locked, in id order, this one's too:
+    two admins demoting each other at once queue on the same rows, and the second, once the first commits, reads
+    the first's change (PostgreSQL re-checks a locked row that changed) and is refused."""
+    admins = db.session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))
+                                .order_by(User.id).with_for_update()).all()
+    if not set(admins) - {user.id}:
+        message = "This is the last active admin; make another admin first."
+        raise Conflict(message, {"role": [message]})
+
+
+def reset_password(user: User, *, actor: User, password: str | None = None) -> tuple[str | None, int]:
+    """An admin sets a new password for the account (the common-password and username rules apply), or, with
+    none given, a random one returned once and never stored in plain text. Either way every token and session of
+    the account ends: whoever used the old password is logged out. Returns the generated password (None when one was
+    given) and how many tokens were revoked."""
+    generated = None
+    if password is None:
+        generated = password = secrets.token_urlsafe(12)
+    else:
+        validate_password(password, username=user.username)
+    user.set_password(password)
+    db.session.flush()
+    record("user.password_reset", user, actor=actor, generated=generated is not None)
+    return generated, end_sessions(user, actor=actor, reason="password reset")
 
 
 @cache

@@ -74,6 +74,8 @@ def choose_service():
 @login_required
 def choose_time():
     """Step 2: the day and time, how many, and a note for the caregiver."""
+    if current_user.role not in booking.BOOKING_ROLES:  # as steps 1 and 3: no step of booking for who cannot book
+        abort(403)
     elder = _elder_or_404(request.args.get("elder_id"))
     item = _item_or_404(request.args.get("item_id"))
     days = [today() + timedelta(days=n) for n in range(DAYS_SHOWN)]

@@ -18,6 +18,78 @@ class OfficersOnly(ma.fields.List):
         return super().get_value(obj, attr, accessor=accessor, default=default)
 
 
+def _own_provider(user) -> int | None:
+    """The provider a provider's staff member works for; None for everyone else."""
+    from ..providers.scope import STAFF_ROLES
+
+    return getattr(user, "provider_id", None) if getattr(user, "role", None) in STAFF_ROLES else None
+
+
+def _provider_shown(order, user) -> int | None:
+    """Which provider's offers and ids a non-officer may see on `order`: a provider's staff only their own provider
+    (not who was offered the order after they declined it); a family or elder the provider that has it now."""
+    own = _own_provider(user)
+    if own is not None:
+        return own if order.provider_id == own or any(o.provider_id == own for o in order.offers) else None
+    return order.provider_id
+
+
+class ProviderSeen(ma.fields.Integer):
+    """The order's provider, left empty for a provider's staff when it is another provider: the answer to a
+    declined offer does not say who was asked next."""
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        from flask_login import current_user
+
+        value = super().get_value(obj, attr, accessor=accessor, default=default)
+        own = _own_provider(current_user)
+        return None if own is not None and value is not None and value != own else value
+
+
+class OffersSeen(ma.fields.List):
+    """Every offer for officers; a provider's staff see only their own provider's offers, a family or elder only
+    the offers to the provider that has the order now. Who else was asked, what they answered and why they declined
+    is rivals' business: a provider would learn which competitors serve the area and how they answer, a family
+    nothing it needs."""
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        from flask_login import current_user
+
+        from .scope import sees_ranking
+
+        offers = super().get_value(obj, attr, accessor=accessor, default=default)
+        if offers is ma.missing or offers is None or sees_ranking(current_user):
+            return offers
+        shown = _provider_shown(obj, current_user)
+        return [offer for offer in offers if shown is not None and offer.provider_id == shown]
+
+
+class HistorySeen(ma.fields.List):
+    """The full history for officers; for anyone else without what names or scores another provider: a dispatch's
+    reason is how that provider ranked (distance, on-time rate, rating, load), and a provider id in an entry's
+    detail other than the one they may see (OffersSeen) names a rival (who was asked before, or after)."""
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        from flask_login import current_user
+
+        from .scope import sees_ranking
+
+        history = super().get_value(obj, attr, accessor=accessor, default=default)
+        if history is ma.missing or history is None or sees_ranking(current_user):
+            return history
+        shown = _provider_shown(obj, current_user)
+        return [_change_for_outsiders(change, shown) for change in history]
+
+
+def _change_for_outsiders(change, provider_id) -> dict:
+    detail = dict(change.detail or {})
+    if "provider_id" in detail and (provider_id is None or detail["provider_id"] != provider_id):
+        del detail["provider_id"]
+    reason = None if change.to_status == "dispatched" else change.reason
+    return dict(from_status=change.from_status, to_status=change.to_status, reason=reason, detail=detail,
+                at=change.at)
+
+
 class OrderCreateSchema(ma.Schema):
     elder_id = RowId(required=True)
     item_id = RowId(required=True)
@@ -70,13 +142,19 @@ class OrderSchema(ma.Schema):
     copay_status = ma.fields.String(metadata={"enum": ["none", "due", "paid", "refunded"]})
     pay_with = ma.fields.String()
     note = ma.fields.String(allow_none=True)
-    provider_id = ma.fields.Integer(allow_none=True)
+    provider_id = ProviderSeen(allow_none=True, metadata={
+        "description": "The provider that has the order; empty to another provider's staff (after its offer "
+                       "closed)"})
     caregiver_id = ma.fields.Integer(allow_none=True)
     ranking = OfficersOnly(ma.fields.Dict(), metadata={"description": "Candidates at booking, best first, each "
                                                                       "with an explanation; officers only "
                                                                       "(operator, bureau, admin)"})
-    offers = ma.fields.List(ma.fields.Nested(OfferSchema))
-    history = ma.fields.List(ma.fields.Nested(OrderStatusChangeSchema))
+    offers = OffersSeen(ma.fields.Nested(OfferSchema), metadata={
+        "description": "Officers (operator, bureau, admin) see every offer; a provider's staff their own "
+                       "provider's; a family or elder those to the provider that has the order now"})
+    history = HistorySeen(ma.fields.Nested(OrderStatusChangeSchema), metadata={
+        "description": "Officers see every entry in full; anyone else without a dispatch's ranking reason and "
+                       "without other providers' ids"})
     created_at = ma.fields.DateTime()
     accepted_at = ma.fields.DateTime(allow_none=True)
     escalated_at = ma.fields.DateTime(allow_none=True)

@@ -57,10 +57,20 @@ def provider_queue():
                            now=now)
 
 
+def _visible_or_404(order_id: int) -> None:
+    """An order the provider is not offered and does not serve is none of its business: 404, as the API answers,
+    rather than "no longer offered to you" for an order that exists and "no such order" for one that does not."""
+    try:
+        visible_order(order_id, current_user)
+    except ServiceError:
+        abort(404)
+
+
 @bp.route("/provider/orders/<int:order_id>/accept", methods=["POST"])
 @login_required
 def accept(order_id):
     _provider_admin()
+    _visible_or_404(order_id)
     caregiver_id = row_id(request.form.get("caregiver_id"))
     if caregiver_id is None:
         flash(_("Choose the caregiver who will go."), "error")
@@ -74,6 +84,7 @@ def accept(order_id):
 @login_required
 def reject(order_id):
     _provider_admin()
+    _visible_or_404(order_id)
     reason = request.form.get("reason", "").strip()
     if not reason:
         flash(_("Please say why you cannot take it."), "error")

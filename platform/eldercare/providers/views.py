@@ -17,7 +17,7 @@ from . import caregivers, services
 from .caregivers import is_expired
 from .models import CERTIFICATE_KINDS, STATUSES, Caregiver, Provider, ProviderDocument
 from .schemas import CaregiverCreateSchema, ProviderCreateSchema, ProviderFieldsSchema, ReviewCreateSchema
-from .scope import visible_condition, visible_provider
+from .scope import reviews, visible_condition, visible_provider
 
 bp = Blueprint("provider_pages", __name__)
 OVERSEERS = ("bureau", "admin")
@@ -200,8 +200,14 @@ def queue():
 
 
 def _detail(provider, errors=None, form=None, status=200):
+    # An officer who may see the provider (it serves one of their streets) but not decide on it (registered in
+    # another district, or they are a street's officer) is shown no buttons that would only answer 403, and told
+    # who decides instead.
+    may_review = reviews(current_user, provider)
     decisions = [d for d, (sources, _to) in services.TRANSITIONS.items() if provider.status in sources]
-    return render_template("providers/review.html", provider=provider, decisions=decisions, errors=errors or {},
+    district = db.session.get(Region, provider.district_id) if provider.district_id is not None else None
+    return render_template("providers/review.html", provider=provider, decisions=decisions if may_review else [],
+                           may_review=may_review, district=district, errors=errors or {},
                            form=form or {}), status
 
 
@@ -243,6 +249,8 @@ def review(provider_id):
         provider = visible_provider(provider_id, current_user)
     except ServiceError:
         abort(404)
+    if not reviews(current_user, provider):
+        abort(403)
     form = {k: v for k, v in request.form.items() if k in ("decision", "note") and v.strip()}
     decision, errors = submit(lambda: services.review(current_user, provider, **ReviewCreateSchema().load(form)),
                               general_field="note")
