@@ -33,7 +33,6 @@ def set_status(order: WorkOrder, to_status: str, *, actor=None, reason: str | No
                from_status: str | None = None, **detail) -> None:
     """Move the order and keep the history row and the audit event that go with it. `from_status` is for a
     change already made by a guarded UPDATE. The one order of `set_statuses`."""
-    from_status = from_status or (order.status if order.status != to_status else None)
     set_statuses([order], to_status, actor=actor, reason=reason, from_status=from_status, **detail)
 
 
@@ -44,17 +43,19 @@ def set_statuses(orders: list[WorkOrder], to_status: str, *, actor=None, reason:
     each. The one path of every later status change, for one order (`set_status`) or a settlement's thousands."""
     if not orders:
         return
+    # Each order's own status before, unless the caller's guarded UPDATE changed it already and says from what.
+    froms = [from_status or (order.status if order.status != to_status else None) for order in orders]
     for order in orders:
         order.status = to_status
-    db.session.add_all([OrderStatusChange(order=order, from_status=from_status, to_status=to_status,
+    db.session.add_all([OrderStatusChange(order=order, from_status=before, to_status=to_status,
                                           actor_id=getattr(actor, "id", None), reason=reason, detail=detail)
-                        for order in orders])
+                        for order, before in zip(orders, froms, strict=True)])
     who = actor_id(actor)
     record_many([event("order.status_changed", target_type=WorkOrder.__tablename__, target_id=order.id,
-                       actor_id=who, before=from_status, after=to_status, reason=reason, **detail)
-                 for order in orders])
-    for order in orders:
-        order_status_changed.send(order, from_status=from_status, to_status=to_status, actor=actor, detail=detail)
+                       actor_id=who, before=before, after=to_status, reason=reason, **detail)
+                 for order, before in zip(orders, froms, strict=True)])
+    for order, before in zip(orders, froms, strict=True):
+        order_status_changed.send(order, from_status=before, to_status=to_status, actor=actor, detail=detail)
 
 
 def _offer_next(order: WorkOrder, need: Need, *, now: datetime, actor=None, first=None) -> None:
