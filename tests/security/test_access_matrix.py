@@ -19,6 +19,7 @@ what they write is rolled back instead of committed, so that every row meets the
 before it did (a cancel, a logout, a token revoked). CSRF is off in this module only: the page tests check it, and
 a form without its token would answer 400 before the page's own role check could be seen.
 """
+import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from hashlib import sha256
@@ -26,11 +27,13 @@ from hashlib import sha256
 import pytest
 
 from eldercare.accounts.models import User
+from eldercare.clock import Month
 from eldercare.elders.assessment import item_specs
 from eldercare.elders.models import FamilyLink
 from eldercare.extensions import db as _db
 from eldercare.extensions import limiter
 from eldercare.notifications.models import Notification
+from eldercare.orders.models import WorkOrder
 from eldercare.providers.models import Availability, Caregiver, Certificate, ProviderDocument
 
 from ..conftest import ApiClient, _empty_all_tables
@@ -52,7 +55,7 @@ from ..orders.conftest import HOME, next_monday
 CALLERS = ("anonymous", "admin", "bureau_district", "bureau_street", "operator", "provider_admin", "caregiver",
            "family", "elder")
 # Callers of the cross-tenant rows only.
-OTHER_CALLERS = ("provider_admin_b", "caregiver_other", "bureau_other_district")
+OTHER_CALLERS = ("provider_admin_b", "caregiver_other", "bureau_other_district", "bureau_district_second")
 
 
 # --- the world ------------------------------------------------------------------------------------------------
@@ -76,6 +79,24 @@ def _caregiver(provider, name, user=None, categories=()):
     _db.session.add(carer)
     _db.session.flush()
     return carer
+
+
+def settled_month() -> Month:
+    """The month the world's statements settle: the last one, over whatever the day."""
+    return Month.current().previous()
+
+
+def _confirmed_visit(elder, item, provider, carer, check_out_at) -> WorkOrder:
+    """A visit of last month as the lifecycle leaves it once the elder's side confirms it (paid by the elder)."""
+    check_in_at = check_out_at - timedelta(minutes=30)
+    order = WorkOrder(elder_id=elder.id, item_id=item.id, status="confirmed", scheduled_start=check_in_at,
+                      scheduled_end=check_out_at, price_fen=1500, voucher_fen=0, copay_fen=1500, pay_with="self",
+                      provider_id=provider.id, caregiver_id=carer.id, check_in_at=check_in_at,
+                      check_out_at=check_out_at, check_in_distance_m=12, check_out_distance_m=15, actual_minutes=30,
+                      confirmed_at=check_out_at + timedelta(hours=1))
+    _db.session.add(order)
+    _db.session.flush()
+    return order
 
 
 def _build(app) -> World:
@@ -104,6 +125,7 @@ def _build(app) -> World:
         bureau_district=UserFactory(role="bureau", scope_region_id=district.id),
         bureau_street=UserFactory(role="bureau", scope_region_id=street.id),
         bureau_other_district=UserFactory(role="bureau", scope_region_id=elsewhere.id),
+        bureau_district_second=UserFactory(role="bureau", scope_region_id=district.id),  # approves settlements
         operator=UserFactory(role="operator", scope_region_id=district.id),
         provider_admin=UserFactory(role="provider_admin", provider_id=a.id),
         provider_admin_b=UserFactory(role="provider_admin", provider_id=b.id),
@@ -139,6 +161,21 @@ def _build(app) -> World:
         "start_date": (start + timedelta(days=60)).date().isoformat()})
     assert plan.status_code == 201, plan.json
 
+    # Co-pay taken at the door for the family's order, recorded by its caregiver (some of it: more is still due).
+    assert order["copay_fen"] == 1500, order
+    paid = api.as_(users["caregiver"]).post(f"/api/v1/orders/{order['id']}/payments/offline",
+                                            json={"amount_fen": 500, "method": "cash"})
+    assert paid.status_code == 201, paid.json
+    # Last month's settlement: a confirmed visit each of 甲 (to the family's elder) and 乙 (to the other street's
+    # elder), settled by the district's officer, so that the statements' approval is another officer's.
+    start_of_month = settled_month().bounds()[0]
+    past = [_confirmed_visit(elder, lunch, a, carer, start_of_month + timedelta(days=2, hours=3)),
+            _confirmed_visit(other_elder, lunch, b, b_carer, start_of_month + timedelta(days=3, hours=3))]
+    _db.session.commit()
+    made = api.as_(users["bureau_district"]).post("/api/v1/settlements", json={"period": str(settled_month())})
+    assert made.status_code == 201 and len(made.json) == 2, made.json
+    statement = {s["provider_id"]: s["id"] for s in made.json}
+
     # A document of 甲's application, on disk where the app keeps them.
     content = b"%PDF-1.4 licence"
     digest = sha256(content).hexdigest()
@@ -161,9 +198,10 @@ def _build(app) -> World:
     cookies = {name: _cookie(app, user) for name, user in users.items()}
     ids = dict(order_id=order["id"], elder_id=elder.id, plan_id=plan.json["id"], item_id=lunch.id,
                provider_id=a.id, caregiver_id=carer.id, document_id=document.id, notification_id=note.id,
-               user_id=target.id, district_id=district.id)
+               user_id=target.id, district_id=district.id, payment_id=paid.json["id"], statement_id=statement[a.id],
+               past_order=past[0].id)
     other_ids = dict(order=other["id"], elder=other_elder.id, provider=b.id, b_caregiver=b_carer.id,
-                     district=elsewhere.id)
+                     district=elsewhere.id, statement=statement[b.id], past_order=past[1].id)
     return World(users, tokens, cookies, ids, other_ids)
 
 
@@ -188,6 +226,8 @@ def world(app, tmp_path_factory):
     # From here on every request answers as usual and keeps nothing (see the module's docstring).
     patch.setattr(_db.session, "commit", _db.session.rollback)
     patch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    # Stripe's webhook is served (it answers 404 without its secret): its access control is the signature.
+    patch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", "whsec_access_matrix")
     yield built
     patch.undo()
     with app.app_context():
@@ -206,7 +246,7 @@ def db(app, world):
 # --- calling a route ------------------------------------------------------------------------------------------
 
 # Values of path variables that are not ids.
-WORDS = {"step": "check-in", "action": "cancel", "change": "end", "filename": "css/app.css"}
+WORDS = {"step": "check-in", "action": "cancel", "change": "end", "filename": "css/app.css", "extension": "csv"}
 
 # Bodies sent to an API route (any method but GET), from the ids in play; {} when not listed. Valid where it
 # matters that a caller reaches the checks behind the body's validation (a 422 would hide a 403 or 404 behind it).
@@ -246,6 +286,9 @@ def bodies(ids: dict) -> dict:
             "region_id": ids["district_id"], "name": "居家养老服务券", "valid_from": "2030-01", "categories": ["meal"],
             "tiers": [{"care_level": "moderate", "hardship": "any", "monthly_fen": 30000, "copay_percent": 30}]},
         "/api/v1/users/<int:user_id>": {"display_name": "某人"},
+        "/api/v1/orders/<int:order_id>/payments/offline": {"amount_fen": 100, "method": "cash"},
+        "/api/v1/payments/<int:payment_id>/reverse": {"reason": "记错了"},
+        "/api/v1/settlements": {"period": str(settled_month())},
     }
 
 
@@ -260,14 +303,16 @@ def page_fields(ids: dict) -> dict:
         "/care-plans/new": booking,
         "/care-plans": {"elder_id": ids["elder_id"]},
         "/my/orders/<int:order_id>/<action>": {"reason": "不需要了"},
+        "/orders/<int:order_id>/copay": {"amount": "1.00", "method": "cash"},
+        "/payments/<int:payment_id>/reverse": {"reason": "记错了"},
+        "/bureau/settlements": {"period": str(settled_month())},
     }
 
 
 def concrete_path(rule: str, values: dict) -> str:
     path = rule
-    for name, value in values.items():
-        for converter in ("int:", "path:", ""):
-            path = path.replace(f"<{converter}{name}>", str(value))
+    for name, value in values.items():  # <name>, <int:name>, <any(csv, xlsx):name>
+        path = re.sub(rf"<(?:[^<>:]+:)?{name}>", str(value), path)
     assert "<" not in path, f"no value for a variable of {rule}"
     return path
 
@@ -380,8 +425,14 @@ EXPECTED = {
     ("POST", "/api/v1/orders/<int:order_id>/confirm"):                               "401    403    403    403    403    403    403    ok     ok",
     ("POST", "/api/v1/orders/<int:order_id>/dispute"):                               "401    ok     ok     ok     ok     403    403    ok     ok",
     ("POST", "/api/v1/orders/<int:order_id>/on-the-way"):                            "401    403    403    403    403    403    ok     403    403",
+    ("GET", "/api/v1/orders/<int:order_id>/payments"):                               "401    ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/api/v1/orders/<int:order_id>/payments/offline"):                      "401    403    403    403    ok     ok     ok     403    403",
+    ("POST", "/api/v1/orders/<int:order_id>/payments/stripe"):                       "401    403    403    403    403    403    403    ok     ok",
     ("POST", "/api/v1/orders/<int:order_id>/reject"):                                "401    403    403    403    403    ok     403    403    403",
     ("POST", "/api/v1/orders/<int:order_id>/resolve"):                               "401    ok     ok     ok     ok     403    403    403    403",
+    # /api/v1/payments
+    ("POST", "/api/v1/payments/<int:payment_id>/reverse"):                           "401    403    403    403    ok     ok     403    403    403",
+    ("POST", "/api/v1/payments/stripe/webhook"):                                     "ok     ok     ok     ok     ok     ok     ok     ok     ok",
     # /api/v1/providers
     ("GET", "/api/v1/providers"):                                                    "401    ok     ok     ok     403    ok     ok     403    403",
     ("POST", "/api/v1/providers"):                                                   "401    403    403    403    403    ok     403    403    403",
@@ -396,6 +447,13 @@ EXPECTED = {
     # /api/v1/regions
     ("GET", "/api/v1/regions"):                                                      "401    ok     ok     ok     ok     ok     ok     ok     ok",
     ("POST", "/api/v1/regions"):                                                     "401    ok     403    403    403    403    403    403    403",
+    # /api/v1/settlements (甲's statement of last month, generated by the district's officer)
+    ("GET", "/api/v1/settlements"):                                                  "401    ok     ok     ok     403    ok     403    403    403",
+    ("POST", "/api/v1/settlements"):                                                 "401    403    ok     ok     403    403    403    403    403",
+    ("GET", "/api/v1/settlements/<int:statement_id>"):                               "401    ok     ok     404    403    ok     403    403    403",
+    ("GET", "/api/v1/settlements/<int:statement_id>.csv"):                           "401    ok     ok     404    403    ok     403    403    403",
+    ("GET", "/api/v1/settlements/<int:statement_id>.xlsx"):                          "401    ok     ok     404    403    ok     403    403    403",
+    ("POST", "/api/v1/settlements/<int:statement_id>/approve"):                      "401    403    403    404    403    403    403    403    403",
     # /api/v1/users
     ("GET", "/api/v1/users"):                                                        "401    ok     403    403    403    403    403    403    403",
     ("POST", "/api/v1/users"):                                                       "401    ok     403    403    403    403    403    403    403",
@@ -418,6 +476,8 @@ EXPECTED = {
     ("GET", "/bureau/providers/<int:provider_id>"):                                  "login  ok     ok     ok     403    403    403    403    403",
     ("GET", "/bureau/providers/<int:provider_id>/documents/<int:document_id>"):      "login  ok     ok     ok     403    403    403    403    403",
     ("POST", "/bureau/providers/<int:provider_id>/review"):                          "login  ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/settlements"):                                                  "login  ok     ok     ok     403    403    403    403    403",
+    ("POST", "/bureau/settlements"):                                                 "login  403    ok     ok     403    403    403    403    403",
     ("GET", "/bureau/voucher-policies"):                                             "login  ok     ok     ok     403    403    403    403    403",
     ("POST", "/bureau/voucher-policies"):                                            "login  ok     ok     ok     403    403    403    403    403",
     ("GET", "/bureau/vouchers"):                                                     "login  ok     ok     ok     403    403    403    403    403",
@@ -443,7 +503,10 @@ EXPECTED = {
     ("POST", "/notifications/<int:notification_id>/open"):                           "login  404    404    404    404    404    404    ok     404",
     ("POST", "/notifications/read-all"):                                             "login  ok     ok     ok     ok     ok     ok     ok     ok",
     ("GET", "/orders/<int:order_id>"):                                               "login  ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/orders/<int:order_id>/copay"):                                        "login  403    403    403    ok     ok     ok     403    403",
+    ("POST", "/orders/<int:order_id>/pay-online"):                                   "login  403    403    403    403    403    403    ok     ok",
     ("GET", "/orders/queue"):                                                        "login  ok     ok     ok     ok     403    403    403    403",
+    ("POST", "/payments/<int:payment_id>/reverse"):                                  "login  403    403    403    ok     ok     403    403    403",
     ("GET", "/provider/application"):                                                "login  403    403    403    403    ok     403    403    403",
     ("POST", "/provider/application"):                                               "login  403    403    403    403    ok     403    403    403",
     ("GET", "/provider/caregivers"):                                                 "login  403    403    403    403    ok     403    403    403",
@@ -452,6 +515,11 @@ EXPECTED = {
     ("POST", "/provider/orders/<int:order_id>/accept"):                              "login  403    403    403    403    ok     403    403    403",
     ("POST", "/provider/orders/<int:order_id>/reject"):                              "login  403    403    403    403    ok     403    403    403",
     ("GET", "/provider/planned"):                                                    "login  403    403    403    403    ok     403    403    403",
+    ("GET", "/provider/settlements"):                                                "login  403    403    403    403    ok     403    403    403",
+    ("GET", "/settlements/<int:statement_id>"):                                      "login  ok     ok     404    403    ok     403    403    403",
+    ("GET", "/settlements/<int:statement_id>/approve"):                              "login  403    ok     404    403    403    403    403    403",
+    ("POST", "/settlements/<int:statement_id>/approve"):                             "login  403    403    404    403    403    403    403    403",
+    ("GET", "/settlements/<int:statement_id>/download.<any(csv, xlsx):extension>"):  "login  ok     ok     404    403    ok     403    403    403",
     ("GET", "/static/<path:filename>"):                                              "ok     ok     ok     ok     ok     ok     ok     ok     ok",
 }
 
@@ -586,6 +654,47 @@ CROSS = [
     ("POST", "/api/v1/orders/<int:order_id>/check-in", "caregiver", OTHER_ORDER, "404"),
     ("POST", "/caregiver/orders/<int:order_id>/<step>", "caregiver", OTHER_ORDER, "404"),
     ("GET", "/orders/<int:order_id>", "caregiver", OTHER_ORDER, "404"),
+    # The co-pay's payments: 乙 on 甲's order and its payment, 甲 on 乙's order, a caregiver of another visit
+    # recording one, a family on an order of an elder it is not linked to.
+    *[(method, rule, "provider_admin_b", {}, "404") for method, rule in [
+        ("GET", "/api/v1/orders/<int:order_id>/payments"),
+        ("POST", "/api/v1/orders/<int:order_id>/payments/offline"),
+        ("POST", "/api/v1/payments/<int:payment_id>/reverse"),
+        ("POST", "/orders/<int:order_id>/copay"),
+        ("POST", "/payments/<int:payment_id>/reverse"),
+    ]],
+    ("GET", "/api/v1/orders/<int:order_id>/payments", "provider_admin", OTHER_ORDER, "404"),
+    ("POST", "/api/v1/orders/<int:order_id>/payments/offline", "provider_admin", OTHER_ORDER, "404"),
+    *[(method, rule, "caregiver_other", {}, "404") for method, rule in [
+        ("GET", "/api/v1/orders/<int:order_id>/payments"),
+        ("POST", "/api/v1/orders/<int:order_id>/payments/offline"),
+        ("POST", "/orders/<int:order_id>/copay"),
+    ]],
+    ("POST", "/api/v1/orders/<int:order_id>/payments/offline", "caregiver", OTHER_ORDER, "404"),
+    ("GET", "/api/v1/orders/<int:order_id>/payments", "family", OTHER_ELDER, "404"),
+    ("POST", "/api/v1/orders/<int:order_id>/payments/stripe", "family", OTHER_ELDER, "404"),
+    ("POST", "/orders/<int:order_id>/pay-online", "family", OTHER_ELDER, "404"),
+    ("GET", "/api/v1/orders/<int:order_id>/payments", "bureau_other_district", {}, "404"),
+    # Settlement: 甲 on 乙's statement and 乙 on 甲's, another district's bureau on this district's; and the
+    # district's other officer, who did not generate 甲's statement, approves it.
+    *[(method, rule, caller, others, "404")
+      for caller, others in [("provider_admin", {"statement_id": "statement"}), ("provider_admin_b", {}),
+                             ("bureau_other_district", {})]
+      for method, rule in [
+          ("GET", "/api/v1/settlements/<int:statement_id>"),
+          ("GET", "/api/v1/settlements/<int:statement_id>.csv"),
+          ("GET", "/api/v1/settlements/<int:statement_id>.xlsx"),
+          ("GET", "/settlements/<int:statement_id>"),
+          ("GET", "/settlements/<int:statement_id>/download.<any(csv, xlsx):extension>"),
+      ]],
+    *[(method, rule, "bureau_other_district", {}, "404") for method, rule in [
+        ("POST", "/api/v1/settlements/<int:statement_id>/approve"),
+        ("GET", "/settlements/<int:statement_id>/approve"),
+        ("POST", "/settlements/<int:statement_id>/approve"),
+    ]],
+    ("POST", "/api/v1/settlements/<int:statement_id>/approve", "bureau_district_second", {}, "ok"),
+    ("POST", "/settlements/<int:statement_id>/approve", "bureau_district_second", {}, "ok"),
+    ("GET", "/settlements/<int:statement_id>/approve", "bureau_district_second", {}, "ok"),
 ]
 
 
@@ -620,24 +729,35 @@ def test_across_tenants(app, world, method, rule, caller, others, expected):
 def test_lists_hold_only_what_the_caller_may_see(app, world):
     """The lists answer 200 to everyone logged in; what is in them follows the same rules as the rows above."""
     own, theirs = world.ids["order_id"], world.other["order"]
+    own_past, their_past = world.ids["past_order"], world.other["past_order"]  # last month's, settled
 
     def listed(caller, path):
         response = app.test_client().get(path, headers={"Authorization": f"Bearer {world.tokens[caller]}"})
         assert response.status_code == 200
         return {row["id"] for row in response.json}
 
-    assert listed("provider_admin", "/api/v1/orders") == {own}  # not the order it declined
-    assert listed("provider_admin_b", "/api/v1/orders") == {theirs}
-    assert listed("caregiver", "/api/v1/orders") == {own}
+    assert listed("provider_admin", "/api/v1/orders") == {own, own_past}  # not the order it declined
+    assert listed("provider_admin_b", "/api/v1/orders") == {theirs, their_past}
+    assert listed("caregiver", "/api/v1/orders") == {own, own_past}
     assert listed("caregiver_other", "/api/v1/orders") == set()
-    assert listed("family", "/api/v1/orders") == listed("elder", "/api/v1/orders") == {own}
-    assert listed("bureau_street", "/api/v1/orders") == {own}
+    assert listed("family", "/api/v1/orders") == listed("elder", "/api/v1/orders") == {own, own_past}
+    assert listed("bureau_street", "/api/v1/orders") == {own, own_past}
     assert listed("bureau_other_district", "/api/v1/orders") == set()
-    assert listed("operator", "/api/v1/orders") == listed("bureau_district", "/api/v1/orders") == {own, theirs}
+    assert (listed("operator", "/api/v1/orders") == listed("bureau_district", "/api/v1/orders")
+            == {own, theirs, own_past, their_past})
     elders = world.ids["elder_id"], world.other["elder"]
     assert listed("family", "/api/v1/elders") == listed("bureau_street", "/api/v1/elders") == {elders[0]}
     assert listed("operator", "/api/v1/elders") == set(elders)
     for caller in ("provider_admin", "caregiver", "bureau_other_district"):
         assert listed(caller, "/api/v1/elders") == set()
     assert listed("provider_admin", "/api/v1/providers") == {world.ids["provider_id"]}
+    statements = world.ids["statement_id"], world.other["statement"]
+    assert listed("provider_admin", "/api/v1/settlements") == {statements[0]}
+    assert listed("provider_admin_b", "/api/v1/settlements") == {statements[1]}
+    assert listed("bureau_district", "/api/v1/settlements") == listed("admin", "/api/v1/settlements") == set(statements)
+    for caller in ("bureau_street", "bureau_other_district"):  # statements are the district's: a provider's whole month
+        assert listed(caller, "/api/v1/settlements") == set()
+    for caller in ("family", "caregiver", "provider_admin", "operator"):
+        assert listed(caller, f"/api/v1/orders/{own}/payments") == {world.ids["payment_id"]}
+    assert listed("operator", f"/api/v1/orders/{theirs}/payments") == set()
     assert listed("bureau_other_district", "/api/v1/providers") == set()

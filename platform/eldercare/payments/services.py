@@ -81,10 +81,15 @@ def online_status(payment: Payment) -> None:
 
 # --- online ---------------------------------------------------------------------------------------------------
 
+def may_pay(actor, order: WorkOrder) -> bool:
+    """Whoever booked the order, the elder or their family pays its co-pay online."""
+    return actor.id == order.booked_by_id or _speaks_for_elder(actor, order)
+
+
 def start_online(actor, order: WorkOrder, *, success_url: str, cancel_url: str) -> Payment:
     """Start paying the co-pay online: a Stripe Checkout Session for what is due. The order's live checkout,
     if it has one, is answered again, so the same order twice is the same payment."""
-    if actor.id != order.booked_by_id and not _speaks_for_elder(actor, order):
+    if not may_pay(actor, order):
         raise Forbidden(_l("Only whoever booked the order, the elder or their family can pay for it."))
     order = locked_order(order.id)
     live = db.session.scalar(select(Payment).where(

@@ -65,6 +65,8 @@ def _back(order) -> str:
 def pay_online(order_id):
     """The elder's side pays the co-pay online: to Stripe's checkout page."""
     order = _order_or_404(order_id)
+    if not services.may_pay(current_user, order):
+        abort(403)
     payment, errors = submit(lambda: services.start_online(current_user, order, **return_urls(order.id)))
     if errors or not payment.checkout_url or payment.status != "pending":
         flash_outcome(errors, _("This co-pay is already paid."))
@@ -109,6 +111,8 @@ def reverse(payment_id):
         payment = services.payment_for(payment_id, current_user)
     except ServiceError:
         abort(404)
+    if not services.may_handle(current_user, payment.order, services.REVERSERS):
+        abort(403)
     reason = request.form.get("reason", "").strip()
     if not reason:
         flash(_("Please say why."), "error")

@@ -30,8 +30,9 @@ def settlement_helpers():
                 masked_id_number=mask_id_number)
 
 
-def _bureau():
-    if current_user.role not in ("bureau", "admin"):
+def _bureau(*, acting: bool = False):
+    """The bureau's pages: an admin reads them; generating and approving are an officer's (as in the API)."""
+    if current_user.role not in (("bureau",) if acting else ("bureau", "admin")):
         abort(403)
 
 
@@ -48,7 +49,7 @@ def _statement(statement_id: int):
 @login_required
 def bureau_month():
     """The month's statements of the officer's providers, and the button that settles the month."""
-    _bureau()
+    _bureau(acting=request.method == "POST")
     errors, month = {}, Month.current().previous()
     if request.values.get("period"):
         try:
@@ -64,8 +65,9 @@ def bureau_month():
             return redirect(url_for(".bureau_month", period=str(month)))
     statements = db.session.scalars(services.statements(current_user, period=str(month))
                                     .options(selectinload(Statement.provider))).all() if not errors else []
+    can_generate = month <= Month.current() and current_user.role == "bureau"
     return render_template("settlement/bureau_month.html", period=str(month), statements=statements, errors=errors,
-                           can_generate=month <= Month.current()), 422 if errors else 200
+                           can_generate=can_generate), 422 if errors else 200
 
 
 @bp.route("/provider/settlements")
@@ -95,9 +97,11 @@ def statement_page(statement_id):
 @login_required
 def approve_page(statement_id):
     """Asks the officer to confirm, then approves: the orders become settled and the provider is paid."""
-    _bureau()
+    _bureau(acting=True)
     statement = _statement(statement_id)
     if request.method == "POST":
+        if statement.generated_by_id == current_user.id:  # the page tells them; the button is not there
+            abort(403)
         _result, errors = submit(lambda: services.approve(current_user, statement.id))
         flash_outcome(errors, _("Statement %(id)d is approved: %(yuan)s yuan will be paid to %(provider)s.",
                                 id=statement.id, yuan=f"{statement.voucher_total_fen / 100:,.2f}",
