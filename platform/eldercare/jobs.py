@@ -73,6 +73,21 @@ def planned_orders() -> int:
     return report.made
 
 
+def audit_scan() -> int:
+    """Run the anomaly rules over yesterday's visits (Beijing's yesterday); a rerun finds nothing twice."""
+    from datetime import timedelta
+
+    from .audit.rules import scan
+    from .extensions import db
+
+    day = clock.today() - timedelta(days=1)
+    with _app.app_context():
+        report = scan(day, day)
+        db.session.commit()
+    log.info("audit scan of %s: %d new findings", day, report.findings)
+    return report.findings
+
+
 # (id, function, trigger arguments given the app's config)
 JOBS = (
     ("expire-offers", expire_offers, lambda config: dict(trigger="interval", seconds=config["OFFER_SWEEP_SECONDS"])),
@@ -81,4 +96,6 @@ JOBS = (
     # 00:05 Beijing time on the 1st of each month.
     ("monthly-vouchers", monthly_vouchers,
      lambda config: dict(trigger="cron", day=1, hour=0, minute=5, timezone=clock.LOCAL)),
+    # 01:30 Beijing time: yesterday's visits, checked out and confirmed by now for the most part.
+    ("audit-scan", audit_scan, lambda config: dict(trigger="cron", hour=1, minute=30, timezone=clock.LOCAL)),
 )
