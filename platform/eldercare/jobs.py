@@ -88,6 +88,21 @@ def monthly_settlement() -> int:
     return count
 
 
+def audit_scan() -> int:
+    """Run the anomaly rules over yesterday's visits (Beijing's yesterday); a rerun finds nothing twice."""
+    from datetime import timedelta
+
+    from .audit.rules import scan
+    from .extensions import db
+
+    day = clock.today() - timedelta(days=1)
+    with _app.app_context():
+        report = scan(day, day)
+        db.session.commit()
+    log.info("audit scan of %s: %d new findings", day, report.findings)
+    return report.findings
+
+
 # (id, function, trigger arguments given the app's config)
 JOBS = (
     ("expire-offers", expire_offers, lambda config: dict(trigger="interval", seconds=config["OFFER_SWEEP_SECONDS"])),
@@ -99,4 +114,6 @@ JOBS = (
     # 02:00 Beijing time on the 1st: last month's statements.
     ("monthly-settlement", monthly_settlement,
      lambda config: dict(trigger="cron", day=1, hour=2, minute=0, timezone=clock.LOCAL)),
+    # 01:30 Beijing time: yesterday's visits, checked out and confirmed by now for the most part.
+    ("audit-scan", audit_scan, lambda config: dict(trigger="cron", hour=1, minute=30, timezone=clock.LOCAL)),
 )

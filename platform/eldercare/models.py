@@ -1,6 +1,9 @@
 """Imports every domain's models so that SQLAlchemy and Alembic see all tables."""
 from .accounts.models import ApiToken, User  # noqa: F401
+from .audit.findings import AuditCase, CaseStep, Finding  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
+from .audit.rules import RULES as AUDIT_RULES  # noqa: F401  declares the index the day's scan reads by
+from .audit.samples import FollowUpCall, FollowUpSample, SampleOrder  # noqa: F401
 from .careplans import events as care_plan_events  # noqa: F401  plans follow the registry and orders
 from .careplans.models import CarePlan, CarePlanPause, CarePlanSkip, CarePlanTime  # noqa: F401
 from .catalog.models import Category, Item  # noqa: F401

@@ -1,0 +1,70 @@
+"""The bureau's audit pages in a real browser: the findings queue and a case with its map open without errors,
+big enough to read and touch, and pass axe-core's checks where axe-core is installed."""
+import pytest
+import time_machine
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from eldercare.audit import rules
+from eldercare.audit.findings import AuditCase
+from eldercare.extensions import db
+
+from ..audit.conftest import DAY, NOW, at, world  # noqa: F401  the audit tests' district
+from .test_smoke import assert_big_enough, log_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def frozen():
+    """The audit tests' moment, with the clock running (the browser and the live server wait on it)."""
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def flagged_case(world):  # noqa: F811
+    order = world.visit(start=at(DAY, 8), minutes=5, in_m=450, out_m=120)
+    world.visit(start=at(DAY, 8, 2), minutes=30, elder=world.elder(1))
+    rules.scan(DAY, DAY)
+    db.session.commit()
+    return db.session.scalar(select(AuditCase).where(AuditCase.order_id == order.id))
+
+
+def axe_violations(page) -> list:
+    """axe-core's violations on the page, or skip when axe-core is not installed (axe-playwright-python)."""
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python is not installed")
+    results = axe.Axe().run(page)
+    return [(v["id"], [n["target"] for n in v["nodes"]]) for v in results.response["violations"]]
+
+
+def open_pages(page, world, case):  # noqa: F811
+    log_in(page, world.bureau.username)
+    page.goto("/")
+    page.get_by_role("link", name="查看稽核发现").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("稽核发现")
+    expect(page.locator("tr.finding")).to_have_count(4)  # two overlapping, one too short, one too far
+    assert_big_enough(page)
+    page.get_by_label("规则").select_option("far_from_home")
+    page.get_by_role("button", name="显示").click()
+    expect(page.locator("tr.finding")).to_have_count(1)
+    page.get_by_role("link", name=f"案件 {case.id}").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"案件 {case.id}")
+    expect(page.get_by_role("img", name="老人住址及签到、签退位置示意图")).to_be_visible()
+    assert_big_enough(page)
+
+
+def test_the_findings_queue_and_a_case(page, world, flagged_case, console_errors):  # noqa: F811
+    open_pages(page, world, flagged_case)
+    page.get_by_label("排除：服务正常").check()
+    page.get_by_label("说明（核查情况）").fill("家属确认服务提前结束")
+    page.get_by_role("button", name="记录决定").click()
+    expect(page.get_by_role("status")).to_contain_text("已排除")
+    assert console_errors == []
+
+
+def test_the_audit_pages_pass_axe(page, world, flagged_case):  # noqa: F811
+    log_in(page, world.bureau.username)
+    for path in ("/audit/findings", f"/audit/cases/{flagged_case.id}", "/audit/samples"):
+        page.goto(path)
+        assert axe_violations(page) == [], path
