@@ -118,3 +118,23 @@ def test_each_sees_only_their_own_statements(december, town, api):
     listed = api.as_(town.officer).get(f"/api/v1/settlements?period={NOVEMBER}&provider_id={b.id}").json
     assert [s["id"] for s in listed] == [made[b.id]]
     assert api.as_(a.admin).post("/api/v1/settlements", json={"period": NOVEMBER}).status_code == 403
+
+
+def test_an_open_audit_case_holds_the_order_back_until_it_is_cleared(december, town, api):
+    from eldercare.audit import findings
+
+    a, _ = town.providers
+    kept = town.visit(a, at(6))
+    doubted = town.visit(a, at(7))
+    findings.open_cases([doubted.id], actor_id=town.officer.id, note="签到离家 800 米")
+    db.session.commit()
+    first = generate(api, town.officer).json
+    assert [line["order_id"] for line in api.as_(town.officer).get(
+        f"/api/v1/settlements/{first[0]['id']}").json["lines"]] == [kept.id]
+    case_id = db.session.scalar(select(findings.AuditCase.id).where(findings.AuditCase.order_id == doubted.id))
+    assert first[0]["held_back"] == [{"order_id": doubted.id, "rule": "open_audit_case",
+                                      "reason": f"Audit case {case_id} is open"}]
+    findings.decide(town.second, db.session.get(findings.AuditCase, case_id), decision="clear", note="电话核实无误")
+    db.session.commit()
+    second = generate(api, town.officer).json
+    assert (second[0]["kind"], second[0]["line_count"], second[0]["held_back"]) == ("supplementary", 1, [])

@@ -34,8 +34,17 @@ def no_longer_confirmed(order_ids: list[int]) -> dict[int, str]:
     return found
 
 
-RULES: list[Rule] = [under_dispute, no_longer_confirmed]
-LABELS = {"under_dispute": _l("Under dispute"), "no_longer_confirmed": _l("No longer confirmed")}
+def open_audit_case(order_ids: list[int]) -> dict[int, str]:
+    """Orders an audit case holds: open or reviewed (not decided yet), or confirmed (the vouchers went back to
+    the elder, so nothing is owed for them)."""
+    from ..audit.findings import open_case_reasons
+
+    return open_case_reasons(order_ids)
+
+
+RULES: list[Rule] = [under_dispute, no_longer_confirmed, open_audit_case]
+LABELS = {"under_dispute": _l("Under dispute"), "no_longer_confirmed": _l("No longer confirmed"),
+          "open_audit_case": _l("Audit case")}
 
 
 def reasons(order_ids: list[int]) -> dict[int, dict]:
