@@ -85,6 +85,7 @@ def create_user(
     display_name: str | None = None,
     scope_region_id: int | None = None,
     provider_id: int | None = None,
+    service_point_ids: list[int] | None = None,
     actor=None,
 ) -> User:
     """Create an account, checking that its role and scope fit together."""
@@ -110,6 +111,10 @@ def create_user(
             raise invalid("provider_id", "No such provider.")
     elif provider_id is not None:
         raise invalid("provider_id", f"A {role} account belongs to no provider.")
+    if role == "point_staff" and provider_id is None:
+        raise invalid("provider_id", "A point_staff account needs the provider whose points it serves at.")
+    if service_point_ids is not None and role != "point_staff":
+        raise invalid("service_point_ids", f"A {role} account serves at no service point.")
     if find_by_username(username) is not None:
         raise _username_unavailable()
 
@@ -128,6 +133,10 @@ def create_user(
     except IntegrityError:  # the same name, in any case, created a moment ago; the refusal ends the transaction
         raise _username_unavailable() from None
     record("user.create", user, actor=actor, role=role, username=username)
+    if role == "point_staff" and service_point_ids:
+        from ..servicepoints.services import assign_staff
+
+        assign_staff(user, service_point_ids, actor=actor)
     return user
 
 

@@ -14,6 +14,7 @@ def register_pages(app):
     from ..orders.work_pages import bp as work_pages
     from ..payments.views import bp as payment_pages
     from ..providers.views import bp as provider_pages
+    from ..servicepoints.views import bp as point_pages
     from ..vouchers.views import bp as voucher_pages
     from .context import template_helpers
     from .home import bp as home_pages
@@ -30,6 +31,7 @@ def register_pages(app):
     app.register_blueprint(provider_pages)
     app.register_blueprint(notification_pages)
     app.register_blueprint(care_plan_pages)
+    app.register_blueprint(point_pages)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
 
