@@ -40,7 +40,7 @@ def register_cli(app: Flask) -> None:
 
 @click.command("create-user")
 @click.option("--role", required=True, type=click.Choice(
-    ["elder", "family", "operator", "provider_admin", "caregiver", "bureau", "admin"]))
+    ["elder", "family", "operator", "provider_admin", "caregiver", "point_staff", "bureau", "admin"]))
 @click.option("--username", required=True)
 @click.option("--region-id", type=int, default=None, help="The region a bureau or operator account works in.")
 @click.option("--provider-id", type=int, default=None, help="The provider a provider_admin or caregiver works for.")

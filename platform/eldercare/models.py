@@ -25,6 +25,7 @@ from .providers.models import (  # noqa: F401
     ProviderReview,
 )
 from .regions.models import Region  # noqa: F401
+from .servicepoints.models import CheckIn, ElderCard, PointItem, ServicePoint  # noqa: F401
 from .settlement.models import Statement, StatementLine  # noqa: F401
 from .vouchers import subscriptions  # noqa: F401  same-day vouchers for newly eligible elders
 from .vouchers.models import (  # noqa: F401

@@ -21,7 +21,8 @@ from .db import UTCDateTime
 from .extensions import db
 
 _PG_TYPES = {"INTEGER": "integer", "BIGINT": "bigint", "BOOLEAN": "boolean", "DATE": "date", "TIME": "time",
-             "TIME WITHOUT TIME ZONE": "time", "JSON": "json", "FLOAT": "double precision"}
+             "TIME WITHOUT TIME ZONE": "time", "JSON": "json", "FLOAT": "double precision",
+             "DOUBLE PRECISION": "double precision"}
 
 
 def is_postgres() -> bool:

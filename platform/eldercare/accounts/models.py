@@ -8,9 +8,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..db import UTCDateTime, utcnow
 from ..extensions import db
 
-ROLES = ("elder", "family", "operator", "provider_admin", "caregiver", "bureau", "admin")
+ROLES = ("elder", "family", "operator", "provider_admin", "caregiver", "point_staff", "bureau", "admin")
 REGION_SCOPED_ROLES = ("bureau", "operator")
-PROVIDER_SCOPED_ROLES = ("provider_admin", "caregiver")
+PROVIDER_SCOPED_ROLES = ("provider_admin", "caregiver", "point_staff")
 SELF_SIGNUP_ROLES = ("family", "provider_admin")
 
 

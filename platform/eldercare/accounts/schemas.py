@@ -43,6 +43,8 @@ class UserCreateSchema(ma.Schema):
     phone = ma.fields.String(load_default=None)
     scope_region_id = RowId(load_default=None)
     provider_id = RowId(load_default=None)
+    service_point_ids = ma.fields.List(RowId(), load_default=None, validate=validate.Length(max=200), metadata={
+        "description": "point_staff: the service points of its provider it serves at (omitted: all of them)"})
 
 
 class UserQuerySchema(ma.Schema):

@@ -85,6 +85,7 @@ def create_user(
     display_name: str | None = None,
     scope_region_id: int | None = None,
     provider_id: int | None = None,
+    service_point_ids: list[int] | None = None,
     actor=None,
 ) -> User:
     """Create an account, checking that its role and scope fit together."""
@@ -96,6 +97,8 @@ def create_user(
     if phone is not None and not MOBILE_RE.match(phone):
         raise invalid("phone", "Must be an 11-digit mainland mobile number.")
     _check_scope(role, scope_region_id, provider_id)
+    if service_point_ids is not None and role != "point_staff":
+        raise invalid("service_point_ids", f"A {role} account serves at no service point.")
     if find_by_username(username) is not None:
         raise _username_unavailable()
 
@@ -114,6 +117,10 @@ def create_user(
     except IntegrityError:  # the same name, in any case, created a moment ago; the refusal ends the transaction
         raise _username_unavailable() from None
     record("user.create", user, actor=actor, role=role, username=username)
+    if role == "point_staff" and service_point_ids:
+        from ..servicepoints.services import assign_staff
+
+        assign_staff(user, service_point_ids, actor=actor)
     return user
 
 
@@ -134,7 +141,7 @@ def _check_scope(role: str, scope_region_id: int | None, provider_id: int | None
     elif scope_region_id is not None:
         raise invalid("scope_region_id", f"A {role} account has no region scope.")
     if role in PROVIDER_SCOPED_ROLES:
-        if provider_id is None and provider_needed:
+        if provider_id is None and (provider_needed or role == "point_staff"):
             raise invalid("provider_id", f"A {role} account needs the provider it works for.")
         if provider_id is not None and db.session.get(Provider, provider_id) is None:
             raise invalid("provider_id", "No such provider.")

@@ -81,6 +81,9 @@ class WorkOrder(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Served at a service point's counter (servicepoints/): the place, and the staff member who served.
+    service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"), index=True)
+    served_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     @property
     def copay_status(self) -> str:

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..notifications.models import Notification
 from ..notifications.services import Step, notices
 from ..vouchers import ledger
-from ..vouchers.holds import hold_movement
+from ..vouchers.holds import capture_movement, hold_movement
 from .dispatch import BOOKED, NOBODY
 from .models import OrderOffer, OrderStatusChange, WorkOrder
 from .signals import orders_written
@@ -111,6 +111,18 @@ def booked(values: dict, *, facts: dict, community_id: int | None, now: datetime
     return Draft(values, changes, facts, community_id, offer)
 
 
+SERVED = "Served at the counter"  # the reason in the history of an order written completed (servicepoints/)
+
+
+def served(values: dict, *, facts: dict, community_id: int | None, now: datetime, provider_id: int) -> Draft:
+    """An order born completed: a meal or bath served at a service point's counter, where the visit is the
+    check-in itself. Its voucher share is held and captured for the provider as it is written."""
+    values = dict(values, created_at=now, status="completed", provider_id=provider_id, accepted_at=now)
+    changes = [Change(None, "pending", BOOKED), Change("pending", "completed", SERVED,
+                                                         dict(service_point_id=values.get("service_point_id")))]
+    return Draft(values, changes, facts, community_id)
+
+
 def write(drafts: list[Draft], *, actor=None, short: str = "raise") -> Result:
     """Write the drafted orders with everything that goes with them, uncommitted, and send orders_written once.
 
@@ -123,7 +135,9 @@ def write(drafts: list[Draft], *, actor=None, short: str = "raise") -> Result:
         return result
     # Opened before anything is held back: an account opened is read back at once.
     accounts = ledger.accounts({(kind, d.values["elder_id"]) for d in drafts if d.values.get("voucher_fen", 0) > 0
-                                for kind in ledger.ELDER_ACCOUNTS})
+                                for kind in ledger.ELDER_ACCOUNTS}
+                               | {("provider_payable", d.values["provider_id"]) for d in drafts
+                                  if d.values.get("voucher_fen", 0) > 0 and d.values["status"] == "completed"})
     try:
         # The orders and the holds' transactions first (their ids are needed); the rest, the ledger entries and
         # balances included, in one statement on PostgreSQL.
@@ -184,17 +198,23 @@ def _insert_orders(drafts: list[Draft], result: Result) -> list[Written]:
 
 
 def _hold(written: list[Written], accounts: dict, actor, at: datetime, short: str, result: Result) -> list[Written]:
-    """Post the voucher holds of the orders written; an order whose hold is refused (short="skip") is taken
+    """Post the voucher holds of the orders written, and the captures of those born completed (served at a
+    counter: held and captured for the provider at once); an order whose hold is refused (short="skip") is taken
     out again. Returns the orders kept."""
     holding = [w for w in written if w.draft.values.get("voucher_fen", 0) > 0]
     if not holding:
         return written
     actor_id = getattr(actor, "id", None)
-    posted = ledger.post_many([
-        hold_movement(w.id, w.values["elder_id"], w.values["voucher_fen"],
-                      accounts["elder_available", w.values["elder_id"]], accounts["elder_held", w.values["elder_id"]],
-                      actor_id=actor_id) for w in holding], short=short, now=at)
+    holds = [hold_movement(w.id, w.values["elder_id"], w.values["voucher_fen"],
+                           accounts["elder_available", w.values["elder_id"]],
+                           accounts["elder_held", w.values["elder_id"]], actor_id=actor_id) for w in holding]
+    served = [w for w in holding if w.values["status"] == "completed"]
+    if short == "raise":  # all or nothing: the captures go in the same call
+        ledger.post_many(holds + _captures(served, accounts, actor_id), now=at)
+        return written
+    posted = ledger.post_many(holds, short=short, now=at)
     refused = {m.order_id for m in posted.short}
+    ledger.post_many(_captures([w for w in served if w.id not in refused], accounts, actor_id), now=at)
     if not refused:
         return written
     # The ledger decides a short balance, and only once the orders exist (a hold names its order): the few it
@@ -204,6 +224,13 @@ def _hold(written: list[Written], accounts: dict, actor, at: datetime, short: st
         db.session.execute(delete(table).where(table.c.id.in_(ids[begin:begin + ledger.CHUNK])))
     result.short = [w.draft for w in written if w.id in refused]
     return [w for w in written if w.id not in refused]
+
+
+def _captures(served: list[Written], accounts: dict, actor_id: int | None) -> list[ledger.Movement]:
+    """The captures of orders born completed, their holds posted: the voucher share owed to the provider."""
+    return [capture_movement(w.id, w.values["elder_id"], w.values["voucher_fen"],
+                             accounts["elder_held", w.values["elder_id"]],
+                             accounts["provider_payable", w.values["provider_id"]], actor_id=actor_id) for w in served]
 
 
 def _naive_utc(moment: datetime) -> datetime:

@@ -20,7 +20,8 @@ from . import gateway
 from .models import OFFLINE_METHODS, Payment
 
 log = logging.getLogger(__name__)
-RECORDERS = ("caregiver", "operator", "provider_admin")  # who may record a payment taken offline
+# Who may record a payment taken offline (point_staff: the co-pay of a meal paid at the point's counter).
+RECORDERS = ("caregiver", "operator", "provider_admin", "point_staff")
 REVERSERS = ("operator", "provider_admin")  # who may reverse one recorded by mistake
 
 
@@ -173,6 +174,10 @@ def may_handle(actor, order: WorkOrder, roles: tuple[str, ...]) -> bool:
         return order.caregiver is not None and order.caregiver.user_id == actor.id
     if actor.role == "provider_admin":
         return actor.provider_id is not None and actor.provider_id == order.provider_id
+    if actor.role == "point_staff":
+        from ..servicepoints.scope import serves_at
+
+        return order.service_point_id is not None and serves_at(actor, order.service_point_id)
     return officer_covers(actor, order.elder.community_id)  # operator
 
 

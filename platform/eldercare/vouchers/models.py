@@ -36,6 +36,7 @@ class VoucherPolicy(db.Model):
     __table_args__ = (
         CheckConstraint("carry_over_months >= 0", name="carry_over_not_negative"),
         CheckConstraint("monthly_budget_fen IS NULL OR monthly_budget_fen >= 0", name="budget_not_negative"),
+        CheckConstraint("meals_a_day >= 0", name="meals_a_day_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +46,9 @@ class VoucherPolicy(db.Model):
     valid_to: Mapped[date | None]  # the first day of the last month; None: until replaced
     carry_over_months: Mapped[int] = mapped_column(default=0)
     monthly_budget_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # Meals at a service point's counter the vouchers pay a share of, a day: at most one a meal slot (by default
+    # one lunch and one supper).
+    meals_a_day: Mapped[int] = mapped_column(default=2, server_default="2")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -15,6 +15,7 @@ def register_pages(app):
     from ..orders.work_pages import bp as work_pages
     from ..payments.views import bp as payment_pages
     from ..providers.views import bp as provider_pages
+    from ..servicepoints.views import bp as point_pages
     from ..settlement.views import bp as settlement_pages
     from ..vouchers.views import bp as voucher_pages
     from .context import template_helpers
@@ -34,6 +35,7 @@ def register_pages(app):
     app.register_blueprint(care_plan_pages)
     app.register_blueprint(settlement_pages)
     app.register_blueprint(audit_pages)
+    app.register_blueprint(point_pages)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
 

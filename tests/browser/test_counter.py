@@ -1,0 +1,68 @@
+"""At a tablet (820x1180): a point's staff serve five elders in a row at the counter, one by the card's QR
+payload typed by the scanner, the others by name and the last six ID characters; axe-core checks the page when
+it is available locally (AXE_CORE_JS: a path to axe.min.js; nothing is loaded from the internet)."""
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from eldercare.extensions import db
+from eldercare.servicepoints import services
+from eldercare.servicepoints.models import CheckIn
+
+from ..servicepoints.conftest import counter, lunchtime  # noqa: F401  the canteen at lunchtime
+from .conftest import is_local
+from .test_smoke import assert_big_enough, log_in
+
+pytestmark = pytest.mark.browser
+AXE = os.environ.get("AXE_CORE_JS", "")
+
+
+@pytest.fixture
+def tablet(browser, live_server, console_errors):
+    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 820, "height": 1180})
+    context.set_default_timeout(10_000)
+    context.route("**/*", lambda route: route.continue_() if is_local(route.request.url)
+                  else route.abort("blockedbyclient"))
+    page = context.new_page()
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    yield page
+    context.close()
+
+
+def axe_violations(page) -> list:
+    if not AXE or not Path(AXE).is_file():
+        return []
+    # Evaluated through the browser's devtools protocol: the page's CSP (script-src 'self') refuses inline tags.
+    page.evaluate("source => { (0, eval)(source); }", Path(AXE).read_text(encoding="utf-8"))
+    found = page.evaluate("async () => (await axe.run()).violations.map(v => [v.id, v.impact])")
+    return [v for v in found if v[1] in ("serious", "critical")]
+
+
+def test_five_elders_in_a_row_at_the_counter(tablet, counter, console_errors):  # noqa: F811
+    page = tablet
+    log_in(page, counter.staff.username)
+    page.goto(f"/points/{counter.point.id}/counter")
+    assert_big_enough(page)
+    assert axe_violations(page) == []
+    card = services.card_payload(counter.elder)
+    for n, elder in enumerate(counter.elders):
+        if n == 0:
+            page.locator("#card").fill(card)
+        else:
+            page.locator("#name").fill(elder.name)
+            page.locator("#id_last6").fill(elder.id_number[-6:])
+        page.locator("#find").click()
+        expect(page.locator("#elder-name")).to_have_text(elder.name)
+        expect(page.locator("#voucher-share")).to_contain_text("8.40")
+        expect(page.locator("#elder-pays")).to_contain_text("3.60")
+        if n == 0:
+            assert_big_enough(page)
+            assert axe_violations(page) == []
+        page.locator("#record").click()
+        expect(page.get_by_role("alert")).to_contain_text(elder.name)
+        expect(page.locator("#card")).to_be_focused()  # ready for the next elder at once
+    assert db.session.scalar(select(func.count()).select_from(CheckIn)) == 5
+    assert console_errors == []
