@@ -214,3 +214,14 @@ def _captures(elder):
     return db.session.scalar(select(func.count()).select_from(LedgerTransaction).where(
         LedgerTransaction.elder_id == elder.id, LedgerTransaction.kind == "capture"))
 
+
+
+def test_a_meal_at_the_counter_is_not_an_audit_finding(api, counter):
+    """Recorded in one moment at the counter, with no distance from home: no 'too short', no 'far from home'."""
+    from eldercare import clock
+    from eldercare.audit.rules import scan
+
+    r = check_in(api, counter, card=card_of(api, counter, counter.elder))
+    assert r.status_code == 201, r.json
+    report = scan(clock.today(), clock.today())
+    assert report.findings == 0, report

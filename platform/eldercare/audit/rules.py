@@ -200,9 +200,10 @@ def _durations(span: Span):
 
 def too_short(span: Span):
     """A visit shorter than half the item's duration times the quantity booked (15 minutes of a 30-minute item
-    is half, not less)."""
+    is half, not less). A meal or bath at a service point is recorded at the counter in one moment: its length
+    says nothing."""
     seconds, booked, stmt = _durations(span)
-    rows = db.session.execute(stmt.where(seconds < booked * (60 * SHORT_FRACTION)))
+    rows = db.session.execute(stmt.where(seconds < booked * (60 * SHORT_FRACTION), W.c.service_point_id.is_(None)))
     return [(r.id, dict(minutes=round(r.seconds / 60, 1), booked_minutes=r.booked)) for r in rows]
 
 
