@@ -5,6 +5,7 @@ from flask_babel import get_locale
 
 def register_pages(app):
     from ..accounts.views import bp as accounts_pages
+    from ..audit.log_pages import bp as audit_log_pages
     from ..careplans.views import bp as care_plan_pages
     from ..elders.views import bp as elder_pages
     from ..hardship.views import bp as hardship_pages
@@ -28,6 +29,7 @@ def register_pages(app):
     app.register_blueprint(provider_pages)
     app.register_blueprint(notification_pages)
     app.register_blueprint(care_plan_pages)
+    app.register_blueprint(audit_log_pages)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
 
