@@ -11,16 +11,24 @@ gathered, as in any city that has run Yiyang for a while: on an empty orders tab
 per-caregiver checks as scans of the whole table, and keeps those plans while the table fills within the minute
 before it looks again, which measured a city on its first morning rather than a running one.
 
-Target (issue 6): at least 300 orders per second with p99 under 100 ms on 2 cores."""
+Target (issue 6): at least 300 orders per second with p99 under 100 ms on 2 cores.
+
+`--chain` (issue 17) measures instead booking with the audit log's hash chain off (AUDIT_CHAIN=0: no MAC per
+row, no sealer) and on (a MAC per row as written, and the sealer running beside the load), back to back at one
+concurrency, alternating, and prints both rates and their ratio; the target is on within 10% of off.
+
+    DATABASE_URL=... .venv/bin/python -m bench.bench_booking --chain --elders 2000 --duration 3 --max-orders 500"""
 import argparse
 import json
 import os
 import random
 import resource
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -31,6 +39,9 @@ from sqlalchemy import func, insert, select, text
 
 from eldercare import create_app
 from eldercare.accounts.services import create_user, issue_token, user_for_token
+from eldercare.audit import chain
+from eldercare.audit.cli import seal_all
+from eldercare.audit.models import AuditEvent
 from eldercare.catalog.models import Item
 from eldercare.clock import LOCAL
 from eldercare.config import TestConfig
@@ -47,6 +58,7 @@ from tests.vouchers.issuing import issue
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = (1, 2, 4, 8, 16, 32)
+AUDIT_KEY = "bench-audit-key"  # the server and this process sign and check the log with one key
 
 
 def free_port() -> int:
@@ -58,7 +70,7 @@ def free_port() -> int:
 def prepare(uri: str, elders: int, orders: int, bodies_path: Path) -> str:
     """The demo city with this month's and next month's vouchers, an operator's token, and `orders` distinct
     bookings (elder, service, slot) written one JSON body per line; voucher-eligible elders pay with vouchers."""
-    app = create_app(type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri}))
+    app = bench_app(uri)
     with app.app_context():
         db.create_all()
         seed.seed_demo(elders)
@@ -118,8 +130,9 @@ def add_history(today, days: int = 30) -> None:
     db.session.commit()
 
 
-def serve(uri: str, port: int, workers: int) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=uri, SECRET_KEY="bench-secret", ELDERCARE_ENV="bench")
+def serve(uri: str, port: int, workers: int, **settings: str) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=uri, SECRET_KEY="bench-secret", ELDERCARE_ENV="bench", AUDIT_KEY=AUDIT_KEY,
+               **settings)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
@@ -206,6 +219,103 @@ def floor_costs(token: str, bodies: Path, calls: int = 400) -> dict[str, dict[st
     return out
 
 
+class Sealer(threading.Thread):
+    """The scheduler's sealing job, beside the load as in production, but every `every` seconds rather than every
+    minute (the same work, done sooner, so that it falls inside the measured run)."""
+
+    def __init__(self, uri: str, every: float):
+        super().__init__(daemon=True)
+        self.uri, self.every, self.stop, self.sealed, self.seconds = uri, every, threading.Event(), 0, 0.0
+
+    def run(self):
+        app = bench_app(self.uri)
+        with app.app_context():
+            while not self.stop.wait(self.every):
+                self.seal()
+            self.seal()
+            db.session.remove()
+            db.engine.dispose()
+
+    def seal(self):
+        began = time.perf_counter()
+        self.sealed += seal_all()
+        self.seconds += time.perf_counter() - began
+
+
+def bench_app(uri: str):
+    return create_app(type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri, "AUDIT_KEY": AUDIT_KEY}))
+
+
+def sign_unsigned(uri: str) -> int:
+    """Give the rows written with the chain off their MAC, outside any measured run, so that the sealer of the
+    next "on" run sees a log as the platform writes it (with the chain off, rows have none)."""
+    app = bench_app(uri)
+    with app.app_context():
+        unsigned = db.session.scalars(select(AuditEvent).where(AuditEvent.mac.is_(None))).all()
+        for row in unsigned:
+            row.nonce = secrets.token_hex(16)
+            row.mac = chain.mac_of(row)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return len(unsigned)
+
+
+def compare_chain(uri: str, token: str, bodies: Path, args) -> None:
+    """Booking with the audit chain's writing off (AUDIT_CHAIN=0: rows without their MAC, no sealer) and on (each
+    row signed as written, the sealer running beside), back to back in the same run, `--chain-rounds` times
+    each, alternating, each on a fresh server after a one-second warm-up."""
+    rates, used, sealer_work = {"off": [], "on": []}, 0, []
+    app = bench_app(uri)
+    with app.app_context():
+        print(f"sealed the prepared city's {seal_all():,} audit events first, unmeasured", flush=True)
+        db.session.remove()
+        db.engine.dispose()
+    for _ in range(args.chain_rounds):
+        for state in ("off", "on"):
+            port = free_port()
+            server = serve(uri, port, args.workers, AUDIT_CHAIN="0" if state == "off" else "1")
+            sealer = Sealer(uri, args.seal_every) if state == "on" else None
+            try:
+                warm = load(server, port, "/api/v1/orders", args.chain_concurrency, 1.0, method="POST", token=token,
+                            bodies=bodies, skip=used, max_requests=args.max_orders)
+                used += warm["used"]
+                if sealer:
+                    sealer.start()
+                r = load(server, port, "/api/v1/orders", args.chain_concurrency, args.duration, method="POST",
+                         token=token, bodies=bodies, skip=used, max_requests=args.max_orders)
+                used += r["used"]
+            finally:
+                if sealer:
+                    sealer.stop.set()
+                    sealer.join(timeout=300)
+                server.terminate()
+                server.wait(timeout=30)
+            rates[state].append(r)
+            print(f"chain {state:>3}: {r['rate']:>6.0f} orders/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms "
+                  f"{r['statuses']}" + (f"; sealed {sealer.sealed:,} events in {sealer.seconds:.2f} s" if sealer
+                                        else f"; signed {sign_unsigned(uri):,} rows afterwards, unmeasured"),
+                  flush=True)
+            if sealer:
+                sealer_work.append((sealer.sealed, sealer.seconds))
+    app = bench_app(uri)
+    with app.app_context():
+        seal_all()
+        verdict = chain.verify()
+        db.session.remove()
+        db.engine.dispose()
+    off = sum(r["rate"] for r in rates["off"]) / len(rates["off"])
+    on = sum(r["rate"] for r in rates["on"]) / len(rates["on"])
+    sealed, seconds = map(sum, zip(*sealer_work, strict=True))
+    print(f"booking at concurrency {args.chain_concurrency}, {args.workers} gunicorn workers, {args.duration:.0f} s "
+          f"x {args.chain_rounds} rounds each: chain off {off:.0f} orders/s, chain on {on:.0f} orders/s, "
+          f"ratio on/off {on / off:.3f}")
+    print(f"sealer: {sealed:,} events in {seconds:.2f} s ({seconds * 1e6 / max(sealed, 1):.0f} us an event); "
+          f"chain verified: {verdict.ok} ({verdict.checked:,} events, {verdict.pending} unsealed) "
+          f"{verdict.reason or ''}")
+    print(f"target: chain on within 10% of off: {'met' if on >= 0.9 * off else 'NOT met'}")
+
+
 def saturation(results: list[tuple[int, dict]]) -> tuple[int, dict]:
     best = max(r["rate"] for _, r in results)
     return next((c, r) for c, r in results if r["rate"] >= 0.95 * best)
@@ -217,14 +327,22 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per concurrency step")
     parser.add_argument("--max-orders", type=int, default=4_000, help="per step")
+    parser.add_argument("--chain", action="store_true",
+                        help="instead of the sweep: booking with the audit chain off and on, back to back")
+    parser.add_argument("--chain-concurrency", type=int, default=8)
+    parser.add_argument("--chain-rounds", type=int, default=2, help="runs of each state, alternating")
+    parser.add_argument("--seal-every", type=float, default=1.0, help="seconds between the sealer's passes")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
         print("bench_booking measures PostgreSQL under gunicorn: skipped; set DATABASE_URL=postgresql://...")
         return
-    total = args.max_orders * len(STEPS)
+    total = args.max_orders * (4 * args.chain_rounds if args.chain else len(STEPS))
     with tempfile.TemporaryDirectory() as tmp, scratch_database(Path(tmp), "bench_booking") as uri:
         bodies = Path(tmp) / "bodies.jsonl"
         token = prepare(uri, args.elders, total, bodies)
+        if args.chain:
+            compare_chain(uri, token, bodies, args)
+            return
         started = datetime.now(UTC)  # orders created after this are the load's
         port = free_port()
         server = serve(uri, port, args.workers)
@@ -240,7 +358,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-        app = create_app(type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri}))
+        app = bench_app(uri)
         with app.app_context():
             created = db.session.scalar(select(func.count(WorkOrder.id)).where(WorkOrder.created_at >= started))
             check = ledger.check()

@@ -109,6 +109,7 @@ def _allow_inline_script_on_the_docs_page(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .accounts.api import blp as accounts_api
     from .audit.api import blp as audit_api
+    from .audit.log_api import blp as audit_log_api
     from .careplans.api import blp as care_plans_api
     from .catalog.api import blp as catalog_api
     from .elders.api import blp as elders_api
@@ -125,7 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from .web import register_pages
 
     for blp in (accounts_api, regions_api, catalog_api, elders_api, orders_api, providers_api, vouchers_api,
-                notifications_api, care_plans_api, payments_api, settlements_api, audit_api, servicepoints_api,
-                health_api):
+                notifications_api, care_plans_api, payments_api, settlements_api, audit_api, audit_log_api,
+                servicepoints_api, health_api):
         api.register_blueprint(blp)
     register_pages(app)

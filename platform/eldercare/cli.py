@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def register_cli(app: Flask) -> None:
+    from .audit.cli import export_audit_head_command, seal_audit_log_command, verify_audit_log_command
     from .demo.cli import seed_demo_command
     from .hardship.cli import import_hardship_command
     from .scheduler import scheduler_command
@@ -29,6 +30,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(issue_vouchers_command)
     app.cli.add_command(check_ledger_command)
     app.cli.add_command(scheduler_command)
+    for command in (seal_audit_log_command, verify_audit_log_command, export_audit_head_command):
+        app.cli.add_command(command)
     app.cli.add_command(serve_command)
     from .careplans.cli import make_planned_orders_command
 

@@ -59,6 +59,16 @@ class Config:
 
     API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", "12"))
 
+    # The audit log's MAC key (audit/chain.py): a random secret kept out of the repository and the database;
+    # unset, one is derived from SECRET_KEY. Set it in production and keep it: a changed key (or a changed
+    # SECRET_KEY when it is unset) makes every earlier event fail its check. The daily exported heads of its hash
+    # chain are appended to AUDIT_HEAD_FILE (default: audit-heads.txt in the instance folder): copy it somewhere the
+    # database's administrators cannot write. AUDIT_CHAIN=0 writes rows without their MAC: only for bench_booking's
+    # comparison.
+    AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
+    AUDIT_HEAD_FILE = os.environ.get("AUDIT_HEAD_FILE", "")
+    AUDIT_CHAIN = os.environ.get("AUDIT_CHAIN", "1") != "0"
+
     # Minutes an offered provider has to accept, by category code; e.g. DISPATCH_ACCEPT_MINUTES='{"meal": 15}'.
     DISPATCH_ACCEPT_MINUTES = {"emergency": 2, "default": 30} | json.loads(
         os.environ.get("DISPATCH_ACCEPT_MINUTES", "{}"))

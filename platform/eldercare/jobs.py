@@ -103,6 +103,24 @@ def audit_scan() -> int:
     return report.findings
 
 
+def seal_audit_log() -> int:
+    """Link the audit events committed since the last run into the hash chain (audit/chain.py)."""
+    from .audit.cli import seal_all
+
+    with _app.app_context():
+        return seal_all()
+
+
+def export_audit_head() -> str:
+    """Append the day's head of the audit chain to AUDIT_HEAD_FILE, for the bureau to keep elsewhere."""
+    from .audit.cli import export_head
+
+    with _app.app_context():
+        line = export_head().line
+    log.info("audit chain head: %s", line)
+    return line
+
+
 # (id, function, trigger arguments given the app's config)
 JOBS = (
     ("expire-offers", expire_offers, lambda config: dict(trigger="interval", seconds=config["OFFER_SWEEP_SECONDS"])),
@@ -116,4 +134,8 @@ JOBS = (
      lambda config: dict(trigger="cron", day=1, hour=2, minute=0, timezone=clock.LOCAL)),
     # 01:30 Beijing time: yesterday's visits, checked out and confirmed by now for the most part.
     ("audit-scan", audit_scan, lambda config: dict(trigger="cron", hour=1, minute=30, timezone=clock.LOCAL)),
+    ("seal-audit-log", seal_audit_log, lambda config: dict(trigger="interval", minutes=1)),
+    # 00:15 Beijing time each day: the head as the day closed.
+    ("export-audit-head", export_audit_head,
+     lambda config: dict(trigger="cron", hour=0, minute=15, timezone=clock.LOCAL)),
 )

@@ -75,6 +75,27 @@ def insert_many(parts: Mapping[Table, list[dict]]) -> None:
     _execute_together(statements)
 
 
+def update_rows(model, rows: list[dict], *, key: str = "id") -> None:
+    """Set each row's columns to its own values (`rows`: dicts with the same keys, `key` naming the row), in one
+    statement: PostgreSQL joins the rows as one JSON document (UPDATE ... FROM json_to_recordset), SQLite takes an
+    executemany. `model` is a model class or a table."""
+    if not rows:
+        return
+    table = getattr(model, "__table__", model)
+    names = [n for n in rows[0] if n != key]
+    if is_postgres():
+        shape = ", ".join(f"{n} {_pg_type(table.c[n])}" for n in (key, *names))
+        sets = ", ".join(f"{n} = x.{n}" for n in names)
+        document = json.dumps(rows, default=_plain, ensure_ascii=False, separators=(",", ":"))
+        _connection().execute(text(
+            f"UPDATE {table.name} t SET {sets} FROM json_to_recordset(CAST(:rows AS json)) AS x({shape}) "  # nosec B608
+            f"WHERE t.{key} = x.{key}"), {"rows": document})
+        return
+    db.session.execute(update(table).where(table.c[key] == bindparam("row_key"))
+                       .values({n: bindparam(f"new_{n}") for n in names}),
+                       [{"row_key": r[key]} | {f"new_{n}": r[n] for n in names} for r in rows])
+
+
 def add_to_balances(table: Table, deltas: Mapping[int, int], *, column: str = "balance_fen") -> None:
     """Move each row's `column` by its delta ({row id: delta}), in one statement, in id order (so that two
     writers touching the same rows lock them in the same order and never deadlock). A CHECK constraint on the

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Conflict, InternalServerError
 
+from .audit import services as audit
 from .errors import handle_http_exception
 from .extensions import db
 
@@ -54,13 +55,17 @@ def end_request(response: Response) -> Response:
     from .idempotency import forget, remember  # idempotency imports this module
 
     discarded = g.pop(_DISCARDED, False)
-    if not db.session.registry.has():  # never touched the database (a static file, a redirect)
+    kept = audit.kept_events()  # a failed login: logged whatever the answer
+    if not db.session.registry.has() and not kept:  # never touched the database (a static file, a redirect)
         return response
     if discarded or response.status_code >= 400:
         forget()
         db.session.rollback()
+        if kept:
+            _write_kept(kept)
         return response
     try:
+        audit.record_many(kept)
         remember(response)
         db.session.commit()
     except Exception as error:  # noqa: BLE001 - whatever stopped the commit, the answer must not claim success
@@ -70,6 +75,17 @@ def end_request(response: Response) -> Response:
             log.exception("rollback after a failed commit failed")
         return _commit_failed(error)
     return response
+
+
+def _write_kept(kept: list[dict]) -> None:
+    """The audit events a failed request must still leave (audit.record_despite_failure), in a transaction of
+    their own after its rollback: the request's only commit."""
+    try:
+        audit.record_many(kept)
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the answer stands; losing the event is logged, never hidden
+        log.exception("could not write the audit events of a failed request: %s", [e["action"] for e in kept])
+        db.session.rollback()
 
 
 def _lost_a_race(error: Exception) -> bool:

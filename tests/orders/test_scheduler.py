@@ -31,5 +31,7 @@ def test_jobs_are_stored_in_the_database_and_survive_a_restart(app):
         settling = second.get_job("monthly-settlement")  # last month's statements, after the vouchers' turn
         assert str(settling.trigger) == "cron[day='1', hour='2', minute='0']"
         assert str(settling.trigger.timezone) == "Asia/Shanghai"
+        assert second.get_job("seal-audit-log").trigger.interval.total_seconds() == 60
+        assert str(second.get_job("export-audit-head").trigger) == "cron[hour='0', minute='15']"
     finally:
         second.shutdown(wait=False)

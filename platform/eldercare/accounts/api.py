@@ -34,6 +34,7 @@ def create_token(data):
     """Log in with a username and password; get a bearer token."""
     user = services.authenticate(data["username"], data["password"])
     if user is None:
+        services.login_failed(data["username"], via="api")
         abort(401, message="Wrong username or password.")
     forget_account_failures()
     token, row = services.issue_token(user)

@@ -10,7 +10,7 @@ from flask import current_app, g
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..audit.services import record
+from ..audit.services import record, record_despite_failure
 from ..db import utcnow
 from ..errors import Conflict, Invalid, invalid
 from ..extensions import db
@@ -116,7 +116,9 @@ def create_user(
         db.session.flush()
     except IntegrityError:  # the same name, in any case, created a moment ago; the refusal ends the transaction
         raise _username_unavailable() from None
-    record("user.create", user, actor=actor, role=role, username=username)
+    record("user.create", user, actor=actor, role=role, username=username,
+           after=dict(username=username, role=role, scope_region_id=scope_region_id, provider_id=provider_id,
+                      active=True))
     if role == "point_staff" and service_point_ids:
         from ..servicepoints.services import assign_staff
 
@@ -182,8 +184,22 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
     )
     db.session.add(row)
     db.session.flush()
-    record("auth.token", user, actor=user)
+    record("auth.login", user, actor=user, via="api")
     return token, row
+
+
+def logged_in(user: User) -> None:
+    """A login on the page (the API's is logged as its token is issued)."""
+    record("auth.login", user, actor=user, via="page")
+
+
+def login_failed(username: str, *, via: str) -> None:
+    """Log a failed login, kept although the request answers 401 and rolls back: the username tried (never the
+    password), the account it names if there is one, and why it failed."""
+    tried = (username or "").strip()[:64]
+    user = find_by_username(tried) if tried else None
+    why = "no such account" if user is None else "inactive account" if not user.active else "wrong password"
+    record_despite_failure("auth.login_failed", user, actor=None, via=via, username=tried, reason=why)
 
 
 def user_for_token(token: str) -> User | None:

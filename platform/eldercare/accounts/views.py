@@ -42,10 +42,12 @@ def login():
         return render_template("accounts/login.html", next_url=next_url, username=username, error=error), 400
     user = services.authenticate(username, password)
     if user is None:
+        services.login_failed(username, via="page")
         error = _("Wrong username or password.")
         return render_template("accounts/login.html", next_url=next_url, username=username, error=error), 401
     forget_account_failures()
     login_user(user)
+    services.logged_in(user)
     return redirect(next_url or url_for("home.index"))
 
 

@@ -248,7 +248,7 @@ def review(actor: User, provider: Provider, decision: str, note: str | None = No
     provider.reviewed_at = utcnow()
     db.session.flush()
     record("provider.reviewed", provider, actor=actor, decision=decision, from_status=row.from_status,
-           to_status=target, note=note)
+           to_status=target, note=note, before=dict(status=row.from_status), after=dict(status=target))
     return row
 
 

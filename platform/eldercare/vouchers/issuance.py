@@ -195,8 +195,10 @@ def lapse_period(month: Month, *, region_id: int | None = None, actor=None) -> i
     actor_id = getattr(actor, "id", None)
     work = [(d, policy.carry_over_months) for d in districts_in(region_id)
             if (policy := policy_for(d, period)) is not None]
-    return sum(_by_district(lambda district_id, carry_over: _lapse_district(
+    lapsed = sum(_by_district(lambda district_id, carry_over: _lapse_district(
         district_id, carry_over, period, actor_id), work))
+    record("vouchers.lapsed", actor=actor, period=period, region_id=region_id, lapsed_fen=lapsed)
+    return lapsed
 
 
 def _lapse_district(district_id: int, carry_over: int, period: str, actor_id: int | None) -> int:

@@ -5,6 +5,7 @@ from flask_babel import get_locale
 
 def register_pages(app):
     from ..accounts.views import bp as accounts_pages
+    from ..audit.log_pages import bp as audit_log_pages
     from ..audit.views import bp as audit_pages
     from ..careplans.views import bp as care_plan_pages
     from ..elders.views import bp as elder_pages
@@ -36,6 +37,7 @@ def register_pages(app):
     app.register_blueprint(settlement_pages)
     app.register_blueprint(audit_pages)
     app.register_blueprint(point_pages)
+    app.register_blueprint(audit_log_pages)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
 
