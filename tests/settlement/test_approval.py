@@ -51,7 +51,7 @@ def test_the_generating_officer_cannot_approve_another_officer_can(town, api, st
     assert len(history) == 2 and {h.actor_id for h in history} == {town.second.id}
     assert {h.detail["statement_id"] for h in history} == {statement["id"]}
     audit = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == town.second.id,
-                                                               AuditEvent.action != "auth.token")).all()
+                                                               AuditEvent.action != "auth.login")).all()
     assert sorted(audit) == ["order.status_changed", "order.status_changed", "settlement.approved"]
     assert balances(a.id) == (0, 3050)
     movement = db.session.scalar(select(LedgerTransaction).where(LedgerTransaction.kind == "settlement"))
