@@ -1,8 +1,9 @@
 # ruff: noqa: E501  (the table below reads by its aligned columns: one row per path and method, wider than 120)
 """The access-control matrix (issue 19): every route of the app's own URL map, each method, called as every role and
 anonymously, answers what the table below says; and the cross-tenant cases (provider A on provider B's orders, a
-family on an elder it is not linked to, a street officer outside the street, a caregiver on another caregiver's
-visit) answer 404 (or 403) as their rows say.
+family on an elder it is not linked to or its card, a street officer outside the street and its audit findings, cases
+and samples, a caregiver on another caregiver's visit, a provider on another's service point, a point's staff at
+another point's counter) answer 404 (or 403) as their rows say.
 
 A route missing from the table fails `test_every_route_has_a_row`, naming it: a new endpoint or page gets its row
 (one line per path and method) when it is added. Rows name the expected answer per caller:
@@ -25,8 +26,11 @@ from datetime import date, time, timedelta
 from hashlib import sha256
 
 import pytest
+from sqlalchemy import select
 
 from eldercare.accounts.models import User
+from eldercare.audit import findings
+from eldercare.audit.findings import AuditCase, Finding
 from eldercare.clock import Month
 from eldercare.elders.assessment import item_specs
 from eldercare.elders.models import FamilyLink
@@ -35,6 +39,8 @@ from eldercare.extensions import limiter
 from eldercare.notifications.models import Notification
 from eldercare.orders.models import WorkOrder
 from eldercare.providers.models import Availability, Caregiver, Certificate, ProviderDocument
+from eldercare.servicepoints import services as point_services
+from eldercare.servicepoints.models import PointItem, ServicePoint
 
 from ..conftest import ApiClient, _empty_all_tables
 from ..factories import (
@@ -53,9 +59,10 @@ from ..orders.conftest import HOME, next_monday
 
 # The callers of every row, in the order of the table's columns.
 CALLERS = ("anonymous", "admin", "bureau_district", "bureau_street", "operator", "provider_admin", "caregiver",
-           "family", "elder")
-# Callers of the cross-tenant rows only.
-OTHER_CALLERS = ("provider_admin_b", "caregiver_other", "bureau_other_district", "bureau_district_second")
+           "family", "elder", "point_staff")
+# Callers of the cross-tenant rows only ("point_staff_other": 甲's staff at another of its points).
+OTHER_CALLERS = ("provider_admin_b", "caregiver_other", "bureau_other_district", "bureau_district_second",
+                 "point_staff_other")
 
 
 # --- the world ------------------------------------------------------------------------------------------------
@@ -133,6 +140,9 @@ def _build(app) -> World:
         caregiver_other=UserFactory(role="caregiver", provider_id=a.id),
         family=UserFactory(role="family"),
         elder=UserFactory(role="elder"),
+        point_staff=UserFactory(role="point_staff", provider_id=a.id),
+        point_staff_other=UserFactory(role="point_staff", provider_id=a.id),
+        bureau_other_street=UserFactory(role="bureau", scope_region_id=other_street.id),  # draws 城西街道's sample
     )
     elder.user_id = users["elder"].id
     _db.session.add(FamilyLink(elder_id=elder.id, user_id=users["family"].id, relation="女儿"))
@@ -194,14 +204,47 @@ def _build(app) -> World:
     target = UserFactory(role="family", username="someone-else")
     _db.session.commit()
 
+    # Service points, approved, open all day: 甲's canteen in the elder's community, where its point_staff serves,
+    # another of 甲's in 城西街道 (where point_staff_other serves) and one of 乙's there.
+    def point(provider, community, name):
+        p = ServicePoint(provider_id=provider.id, name=name, kind="canteen", community_id=community.id, lat=HOME[0],
+                         lng=HOME[1], hours=[dict(weekday=d, start="00:00", end="23:59") for d in range(7)],
+                         daily_capacity=200, status="approved")
+        p.items = [PointItem(item_id=lunch.id, price_fen=1200)]
+        _db.session.add(p)
+        _db.session.flush()
+        return p
+
+    canteen, a_second, b_point = point(a, home, "甲食堂"), point(a, other_home, "甲二食堂"), point(b, other_home, "乙食堂")
+    point_services.assign_staff(users["point_staff"], [canteen.id])
+    point_services.assign_staff(users["point_staff_other"], [a_second.id])
+    card = point_services.card_payload(elder)
+    # Audit: a finding (and the case it opens) about each of last month's visits, found after they were settled.
+    found = [Finding(rule="too_short", order_id=o.id, severity="medium", facts={"minutes": 30, "booked_minutes": 60})
+             for o in past]
+    _db.session.add_all(found)
+    _db.session.flush()
+    findings.open_cases([o.id for o in past], actor_id=None, note="扫描")
+    cases = {c.order_id: c.id for c in _db.session.scalars(select(AuditCase))}
+    _db.session.commit()
+    # Follow-up samples of last month: 甲's in 城东街道 (drawn by its street officer) and 乙's in 城西街道.
+    sample_ids = []
+    for officer, provider_id in (("bureau_street", a.id), ("bureau_other_street", b.id)):
+        drawn = api.as_(users[officer]).post("/api/v1/audit/samples", json={
+            "provider_id": provider_id, "period": str(settled_month()), "seed": 7})
+        assert drawn.status_code == 201 and len(drawn.json["order_ids"]) == 1, drawn.json
+        sample_ids.append(drawn.json["id"])
+
     tokens = {name: make_token(user) for name, user in users.items()}
     cookies = {name: _cookie(app, user) for name, user in users.items()}
     ids = dict(order_id=order["id"], elder_id=elder.id, plan_id=plan.json["id"], item_id=lunch.id,
                provider_id=a.id, caregiver_id=carer.id, document_id=document.id, notification_id=note.id,
                user_id=target.id, district_id=district.id, payment_id=paid.json["id"], statement_id=statement[a.id],
-               past_order=past[0].id)
+               past_order=past[0].id, community_id=home.id, point_id=canteen.id, card=card, finding_id=found[0].id,
+               case_id=cases[past[0].id], sample_id=sample_ids[0])
     other_ids = dict(order=other["id"], elder=other_elder.id, provider=b.id, b_caregiver=b_carer.id,
-                     district=elsewhere.id, statement=statement[b.id], past_order=past[1].id)
+                     district=elsewhere.id, statement=statement[b.id], past_order=past[1].id, b_point=b_point.id,
+                     second_point=a_second.id, finding=found[1].id, case=cases[past[1].id], sample=sample_ids[1])
     return World(users, tokens, cookies, ids, other_ids)
 
 
@@ -289,13 +332,31 @@ def bodies(ids: dict) -> dict:
         "/api/v1/orders/<int:order_id>/payments/offline": {"amount_fen": 100, "method": "cash"},
         "/api/v1/payments/<int:payment_id>/reverse": {"reason": "记错了"},
         "/api/v1/settlements": {"period": str(settled_month())},
+        "/api/v1/audit/scans": {"from": last_month_day(), "to": last_month_day()},
+        "/api/v1/audit/anomalies/<int:finding_id>/review": {"decision": "review", "note": "电话核实"},
+        "/api/v1/audit/samples": {"provider_id": ids["provider_id"], "period": str(settled_month()), "seed": 7},
+        "/api/v1/audit/samples/<int:sample_id>/calls": {"order_id": ids["past_order"], "reached": False},
+        "/api/v1/audit/samples/<int:sample_id>/decision": {"decision": "reject", "note": "回访无异常"},
+        "/api/v1/service-points": {
+            "name": "新食堂", "kind": "canteen", "community_id": ids["community_id"], "lat": HOME[0], "lng": HOME[1],
+            "hours": [{"weekday": 0, "start": "10:30", "end": "13:00"}],
+            "items": [{"item_id": ids["item_id"], "price_fen": 1200}], "daily_capacity": 100},
+        "/api/v1/service-points/<int:point_id>": {"daily_capacity": 150},
+        "/api/v1/service-points/<int:point_id>/review": {"decision": "approve"},
+        "/api/v1/service-points/<int:point_id>/check-ins": {"card": ids["card"], "item_id": ids["item_id"],
+                                                            "pay_with": "self"},
     }
+
+
+def last_month_day() -> str:
+    return settled_month().first_day.isoformat()
 
 
 # What a page is sent: the query string of a GET, the form of a POST (the page's own fields, so that it gets as
 # far as its access checks; an elder id missing answers 404 before them).
 def page_fields(ids: dict) -> dict:
     booking = {"elder_id": ids["elder_id"], "item_id": ids["item_id"]}
+    counter = {"card": ids["card"], "item_id": ids["item_id"], "pay_with": "self"}
     return {
         "/book": {"elder_id": ids["elder_id"]},
         "/book/when": booking,
@@ -306,6 +367,13 @@ def page_fields(ids: dict) -> dict:
         "/orders/<int:order_id>/copay": {"amount": "1.00", "method": "cash"},
         "/payments/<int:payment_id>/reverse": {"reason": "记错了"},
         "/bureau/settlements": {"period": str(settled_month())},
+        "/audit/scans": {"from": last_month_day(), "to": last_month_day()},
+        "/audit/cases/<int:case_id>": {"decision": "review", "note": "电话核实"},
+        "/audit/samples": {"provider_id": ids["provider_id"], "period": str(settled_month()), "seed": "7"},
+        "/audit/samples/<int:sample_id>": {"decision": "reject", "note": "回访无异常"},
+        "/audit/samples/<int:sample_id>/calls": {"order_id": ids["past_order"], "reached": "no"},
+        "/points/<int:point_id>/counter": counter,
+        "/points/<int:point_id>/counter/record": counter,
     }
 
 
@@ -362,165 +430,201 @@ def routes(app) -> list[tuple[str, str]]:
 # --- the table ------------------------------------------------------------------------------------------------
 # One row per path and method: the outcome for each caller, in the order of CALLERS. The callers act on their own
 # side of the world: the family's elder (in 城东街道), her order served by 甲 with the caregiver who logs in, her
-# care plan, 甲's record and its document, the family's notification. "distr" is the bureau of the district, "street"
-# the bureau of 城东街道, "oper" an operator of the district.
+# care plan, 甲's record and its document, the family's notification, 甲's canteen in her community (approved; "staff"
+# is a point_staff serving there), her card, the finding and case about her visit of last month and the sample of
+# 甲's visits drawn by 城东街道's officer. "distr" is the bureau of the district, "street" the bureau of 城东街道,
+# "oper" an operator of the district.
 EXPECTED = {
-#                                                                                     anon   admin  distr  street oper   prov   carer  family elder
+#                                                                                     anon   admin  distr  street oper   prov   carer  family elder  staff
     # pages (server-rendered)
-    ("GET", "/"):                                                                    "login  ok     ok     ok     ok     ok     ok     ok     ok",
+    ("GET", "/"):                                                                    "login  ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    # /api/v1/audit (findings and cases about last month's visits, 甲's sample drawn by 城东街道's officer)
+    ("GET", "/api/v1/audit/anomalies"):                                              "401    ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/api/v1/audit/anomalies/<int:finding_id>"):                             "401    ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/api/v1/audit/anomalies/<int:finding_id>/review"):                     "401    ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/api/v1/audit/samples"):                                                "401    ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/api/v1/audit/samples"):                                               "401    ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/api/v1/audit/samples/<int:sample_id>"):                                "401    ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/api/v1/audit/samples/<int:sample_id>/calls"):                         "401    ok     ok     ok     ok     403    403    403    403    403",
+    ("POST", "/api/v1/audit/samples/<int:sample_id>/decision"):                      "401    ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/api/v1/audit/scans"):                                                 "401    ok     ok     ok     403    403    403    403    403    403",
     # /api/v1/auth
-    ("POST", "/api/v1/auth/signup"):                                                 "ok     ok     ok     ok     ok     ok     ok     ok     ok",
-    ("DELETE", "/api/v1/auth/tokens"):                                               "401    ok     ok     ok     ok     ok     ok     ok     ok",
-    ("POST", "/api/v1/auth/tokens"):                                                 "ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/api/v1/auth/signup"):                                                 "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("DELETE", "/api/v1/auth/tokens"):                                               "401    ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/api/v1/auth/tokens"):                                                 "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
     # /api/v1/care-plans
-    ("GET", "/api/v1/care-plans"):                                                   "401    ok     ok     ok     ok     ok     403    ok     ok",
-    ("POST", "/api/v1/care-plans"):                                                  "401    ok     ok     ok     ok     403    403    ok     ok",
-    ("GET", "/api/v1/care-plans/<int:plan_id>"):                                     "401    ok     ok     ok     ok     404    403    ok     ok",
-    ("POST", "/api/v1/care-plans/<int:plan_id>/end"):                                "401    ok     ok     ok     ok     403    403    ok     ok",
-    ("POST", "/api/v1/care-plans/<int:plan_id>/pause"):                              "401    ok     ok     ok     ok     403    403    ok     ok",
-    ("POST", "/api/v1/care-plans/<int:plan_id>/resume"):                             "401    ok     ok     ok     ok     403    403    ok     ok",
-    ("POST", "/api/v1/care-plans/<int:plan_id>/skip"):                               "401    ok     ok     ok     ok     403    403    ok     ok",
-    ("POST", "/api/v1/care-plans/<int:plan_id>/time"):                               "401    ok     ok     ok     ok     403    403    ok     ok",
-    ("GET", "/api/v1/care-plans/forecast"):                                          "401    ok     ok     ok     ok     403    403    ok     ok",
+    ("GET", "/api/v1/care-plans"):                                                   "401    ok     ok     ok     ok     ok     403    ok     ok     403",
+    ("POST", "/api/v1/care-plans"):                                                  "401    ok     ok     ok     ok     403    403    ok     ok     403",
+    ("GET", "/api/v1/care-plans/<int:plan_id>"):                                     "401    ok     ok     ok     ok     404    403    ok     ok     403",
+    ("POST", "/api/v1/care-plans/<int:plan_id>/end"):                                "401    ok     ok     ok     ok     403    403    ok     ok     403",
+    ("POST", "/api/v1/care-plans/<int:plan_id>/pause"):                              "401    ok     ok     ok     ok     403    403    ok     ok     403",
+    ("POST", "/api/v1/care-plans/<int:plan_id>/resume"):                             "401    ok     ok     ok     ok     403    403    ok     ok     403",
+    ("POST", "/api/v1/care-plans/<int:plan_id>/skip"):                               "401    ok     ok     ok     ok     403    403    ok     ok     403",
+    ("POST", "/api/v1/care-plans/<int:plan_id>/time"):                               "401    ok     ok     ok     ok     403    403    ok     ok     403",
+    ("GET", "/api/v1/care-plans/forecast"):                                          "401    ok     ok     ok     ok     403    403    ok     ok     403",
     # /api/v1/catalog
-    ("GET", "/api/v1/catalog/categories"):                                           "ok     ok     ok     ok     ok     ok     ok     ok     ok",
-    ("GET", "/api/v1/catalog/items"):                                                "ok     ok     ok     ok     ok     ok     ok     ok     ok",
-    ("POST", "/api/v1/catalog/items"):                                               "401    ok     403    403    403    403    403    403    403",
-    ("PATCH", "/api/v1/catalog/items/<int:item_id>"):                                "401    ok     403    403    403    403    403    403    403",
+    ("GET", "/api/v1/catalog/categories"):                                           "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("GET", "/api/v1/catalog/items"):                                                "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/api/v1/catalog/items"):                                               "401    ok     403    403    403    403    403    403    403    403",
+    ("PATCH", "/api/v1/catalog/items/<int:item_id>"):                                "401    ok     403    403    403    403    403    403    403    403",
     # /api/v1/docs
-    ("GET", "/api/v1/docs"):                                                         "ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("GET", "/api/v1/docs"):                                                         "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
     # /api/v1/elders
-    ("GET", "/api/v1/elders"):                                                       "401    ok     ok     ok     ok     ok     ok     ok     ok",
-    ("POST", "/api/v1/elders"):                                                      "401    ok     ok     ok     ok     403    403    ok     403",
-    ("GET", "/api/v1/elders/<int:elder_id>"):                                        "401    ok     ok     ok     ok     404    404    ok     ok",
-    ("PATCH", "/api/v1/elders/<int:elder_id>"):                                      "401    ok     ok     ok     ok     403    403    403    403",
-    ("GET", "/api/v1/elders/<int:elder_id>/assessments"):                            "401    ok     ok     ok     ok     404    404    ok     ok",
-    ("POST", "/api/v1/elders/<int:elder_id>/assessments"):                           "401    ok     ok     ok     ok     403    403    403    403",
-    ("GET", "/api/v1/elders/<int:elder_id>/events"):                                 "401    ok     ok     ok     ok     404    404    ok     ok",
-    ("POST", "/api/v1/elders/<int:elder_id>/events"):                                "401    ok     ok     ok     ok     403    403    403    403",
-    ("GET", "/api/v1/elders/<int:elder_id>/family-links"):                           "401    ok     ok     ok     ok     404    404    ok     ok",
-    ("POST", "/api/v1/elders/<int:elder_id>/family-links"):                          "401    ok     ok     ok     ok     403    403    403    403",
-    ("POST", "/api/v1/elders/<int:elder_id>/login"):                                 "401    ok     ok     ok     ok     403    403    403    403",
-    ("GET", "/api/v1/elders/<int:elder_id>/status-history"):                         "401    ok     ok     ok     ok     404    404    ok     ok",
-    ("POST", "/api/v1/elders/<int:elder_id>/verify"):                                "401    ok     ok     ok     ok     403    403    403    403",
-    ("GET", "/api/v1/elders/<int:elder_id>/voucher-account"):                        "401    ok     ok     ok     ok     404    404    ok     ok",
+    ("GET", "/api/v1/elders"):                                                       "401    ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/api/v1/elders"):                                                      "401    ok     ok     ok     ok     403    403    ok     403    403",
+    ("GET", "/api/v1/elders/<int:elder_id>"):                                        "401    ok     ok     ok     ok     404    404    ok     ok     404",
+    ("PATCH", "/api/v1/elders/<int:elder_id>"):                                      "401    ok     ok     ok     ok     403    403    403    403    403",
+    ("GET", "/api/v1/elders/<int:elder_id>/assessments"):                            "401    ok     ok     ok     ok     404    404    ok     ok     404",
+    ("POST", "/api/v1/elders/<int:elder_id>/assessments"):                           "401    ok     ok     ok     ok     403    403    403    403    403",
+    ("GET", "/api/v1/elders/<int:elder_id>/card"):                                   "401    403    403    403    ok     403    403    ok     ok     403",
+    ("POST", "/api/v1/elders/<int:elder_id>/card/revoke"):                           "401    403    403    403    ok     403    403    ok     ok     403",
+    ("GET", "/api/v1/elders/<int:elder_id>/events"):                                 "401    ok     ok     ok     ok     404    404    ok     ok     404",
+    ("POST", "/api/v1/elders/<int:elder_id>/events"):                                "401    ok     ok     ok     ok     403    403    403    403    403",
+    ("GET", "/api/v1/elders/<int:elder_id>/family-links"):                           "401    ok     ok     ok     ok     404    404    ok     ok     404",
+    ("POST", "/api/v1/elders/<int:elder_id>/family-links"):                          "401    ok     ok     ok     ok     403    403    403    403    403",
+    ("POST", "/api/v1/elders/<int:elder_id>/login"):                                 "401    ok     ok     ok     ok     403    403    403    403    403",
+    ("GET", "/api/v1/elders/<int:elder_id>/status-history"):                         "401    ok     ok     ok     ok     404    404    ok     ok     404",
+    ("POST", "/api/v1/elders/<int:elder_id>/verify"):                                "401    ok     ok     ok     ok     403    403    403    403    403",
+    ("GET", "/api/v1/elders/<int:elder_id>/voucher-account"):                        "401    ok     ok     ok     ok     404    404    ok     ok     404",
     # /api/v1/health
-    ("GET", "/api/v1/health"):                                                       "ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("GET", "/api/v1/health"):                                                       "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
     # /api/v1/me
-    ("GET", "/api/v1/me"):                                                           "401    ok     ok     ok     ok     ok     ok     ok     ok",
+    ("GET", "/api/v1/me"):                                                           "401    ok     ok     ok     ok     ok     ok     ok     ok     ok",
     # /api/v1/notifications
-    ("GET", "/api/v1/notifications"):                                                "401    ok     ok     ok     ok     ok     ok     ok     ok",
-    ("POST", "/api/v1/notifications/<int:notification_id>/read"):                    "401    404    404    404    404    404    404    ok     404",
-    ("POST", "/api/v1/notifications/read-all"):                                      "401    ok     ok     ok     ok     ok     ok     ok     ok",
+    ("GET", "/api/v1/notifications"):                                                "401    ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/api/v1/notifications/<int:notification_id>/read"):                    "401    404    404    404    404    404    404    ok     404    404",
+    ("POST", "/api/v1/notifications/read-all"):                                      "401    ok     ok     ok     ok     ok     ok     ok     ok     ok",
     # /api/v1/openapi.json
-    ("GET", "/api/v1/openapi.json"):                                                 "ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("GET", "/api/v1/openapi.json"):                                                 "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
     # /api/v1/orders
-    ("GET", "/api/v1/orders"):                                                       "401    ok     ok     ok     ok     ok     ok     ok     ok",
-    ("POST", "/api/v1/orders"):                                                      "401    ok     403    403    ok     403    403    ok     ok",
-    ("GET", "/api/v1/orders/<int:order_id>"):                                        "401    ok     ok     ok     ok     ok     ok     ok     ok",
-    ("POST", "/api/v1/orders/<int:order_id>/accept"):                                "401    403    403    403    403    ok     403    403    403",
-    ("POST", "/api/v1/orders/<int:order_id>/cancel"):                                "401    ok     ok     ok     ok     ok     403    ok     ok",
-    ("POST", "/api/v1/orders/<int:order_id>/check-in"):                              "401    403    403    403    403    403    ok     403    403",
-    ("POST", "/api/v1/orders/<int:order_id>/check-out"):                             "401    403    403    403    403    403    ok     403    403",
-    ("POST", "/api/v1/orders/<int:order_id>/confirm"):                               "401    403    403    403    403    403    403    ok     ok",
-    ("POST", "/api/v1/orders/<int:order_id>/dispute"):                               "401    ok     ok     ok     ok     403    403    ok     ok",
-    ("POST", "/api/v1/orders/<int:order_id>/on-the-way"):                            "401    403    403    403    403    403    ok     403    403",
-    ("GET", "/api/v1/orders/<int:order_id>/payments"):                               "401    ok     ok     ok     ok     ok     ok     ok     ok",
-    ("POST", "/api/v1/orders/<int:order_id>/payments/offline"):                      "401    403    403    403    ok     ok     ok     403    403",
-    ("POST", "/api/v1/orders/<int:order_id>/payments/stripe"):                       "401    403    403    403    403    403    403    ok     ok",
-    ("POST", "/api/v1/orders/<int:order_id>/reject"):                                "401    403    403    403    403    ok     403    403    403",
-    ("POST", "/api/v1/orders/<int:order_id>/resolve"):                               "401    ok     ok     ok     ok     403    403    403    403",
+    ("GET", "/api/v1/orders"):                                                       "401    ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/api/v1/orders"):                                                      "401    ok     403    403    ok     403    403    ok     ok     403",
+    ("GET", "/api/v1/orders/<int:order_id>"):                                        "401    ok     ok     ok     ok     ok     ok     ok     ok     404",
+    ("POST", "/api/v1/orders/<int:order_id>/accept"):                                "401    403    403    403    403    ok     403    403    403    403",
+    ("POST", "/api/v1/orders/<int:order_id>/cancel"):                                "401    ok     ok     ok     ok     ok     403    ok     ok     404",
+    ("POST", "/api/v1/orders/<int:order_id>/check-in"):                              "401    403    403    403    403    403    ok     403    403    403",
+    ("POST", "/api/v1/orders/<int:order_id>/check-out"):                             "401    403    403    403    403    403    ok     403    403    403",
+    ("POST", "/api/v1/orders/<int:order_id>/confirm"):                               "401    403    403    403    403    403    403    ok     ok     403",
+    ("POST", "/api/v1/orders/<int:order_id>/dispute"):                               "401    ok     ok     ok     ok     403    403    ok     ok     404",
+    ("POST", "/api/v1/orders/<int:order_id>/on-the-way"):                            "401    403    403    403    403    403    ok     403    403    403",
+    ("GET", "/api/v1/orders/<int:order_id>/payments"):                               "401    ok     ok     ok     ok     ok     ok     ok     ok     404",
+    ("POST", "/api/v1/orders/<int:order_id>/payments/offline"):                      "401    403    403    403    ok     ok     ok     403    403    404",
+    ("POST", "/api/v1/orders/<int:order_id>/payments/stripe"):                       "401    403    403    403    403    403    403    ok     ok     403",
+    ("POST", "/api/v1/orders/<int:order_id>/reject"):                                "401    403    403    403    403    ok     403    403    403    403",
+    ("POST", "/api/v1/orders/<int:order_id>/resolve"):                               "401    ok     ok     ok     ok     403    403    403    403    403",
     # /api/v1/payments
-    ("POST", "/api/v1/payments/<int:payment_id>/reverse"):                           "401    403    403    403    ok     ok     403    403    403",
-    ("POST", "/api/v1/payments/stripe/webhook"):                                     "ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/api/v1/payments/<int:payment_id>/reverse"):                           "401    403    403    403    ok     ok     403    403    403    403",
+    ("POST", "/api/v1/payments/stripe/webhook"):                                     "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
     # /api/v1/providers
-    ("GET", "/api/v1/providers"):                                                    "401    ok     ok     ok     403    ok     ok     403    403",
-    ("POST", "/api/v1/providers"):                                                   "401    403    403    403    403    ok     403    403    403",
-    ("GET", "/api/v1/providers/<int:provider_id>"):                                  "401    ok     ok     ok     403    ok     ok     403    403",
-    ("PATCH", "/api/v1/providers/<int:provider_id>"):                                "401    403    403    403    403    ok     403    403    403",
-    ("GET", "/api/v1/providers/<int:provider_id>/caregivers"):                       "401    ok     ok     ok     403    ok     403    403    403",
-    ("POST", "/api/v1/providers/<int:provider_id>/caregivers"):                      "401    403    403    403    403    ok     403    403    403",
-    ("PATCH", "/api/v1/providers/<int:provider_id>/caregivers/<int:caregiver_id>"):  "401    403    403    403    403    ok     403    403    403",
-    ("POST", "/api/v1/providers/<int:provider_id>/documents"):                       "401    403    403    403    403    ok     403    403    403",
-    ("GET", "/api/v1/providers/<int:provider_id>/documents/<int:document_id>"):      "401    ok     ok     ok     403    ok     403    403    403",
-    ("POST", "/api/v1/providers/<int:provider_id>/review"):                          "401    ok     ok     403    403    403    403    403    403",
+    ("GET", "/api/v1/providers"):                                                    "401    ok     ok     ok     403    ok     ok     403    403    403",
+    ("POST", "/api/v1/providers"):                                                   "401    403    403    403    403    ok     403    403    403    403",
+    ("GET", "/api/v1/providers/<int:provider_id>"):                                  "401    ok     ok     ok     403    ok     ok     403    403    403",
+    ("PATCH", "/api/v1/providers/<int:provider_id>"):                                "401    403    403    403    403    ok     403    403    403    403",
+    ("GET", "/api/v1/providers/<int:provider_id>/caregivers"):                       "401    ok     ok     ok     403    ok     403    403    403    403",
+    ("POST", "/api/v1/providers/<int:provider_id>/caregivers"):                      "401    403    403    403    403    ok     403    403    403    403",
+    ("PATCH", "/api/v1/providers/<int:provider_id>/caregivers/<int:caregiver_id>"):  "401    403    403    403    403    ok     403    403    403    403",
+    ("POST", "/api/v1/providers/<int:provider_id>/documents"):                       "401    403    403    403    403    ok     403    403    403    403",
+    ("GET", "/api/v1/providers/<int:provider_id>/documents/<int:document_id>"):      "401    ok     ok     ok     403    ok     403    403    403    403",
+    ("POST", "/api/v1/providers/<int:provider_id>/review"):                          "401    ok     ok     403    403    403    403    403    403    403",
     # /api/v1/regions
-    ("GET", "/api/v1/regions"):                                                      "401    ok     ok     ok     ok     ok     ok     ok     ok",
-    ("POST", "/api/v1/regions"):                                                     "401    ok     403    403    403    403    403    403    403",
+    ("GET", "/api/v1/regions"):                                                      "401    ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/api/v1/regions"):                                                     "401    ok     403    403    403    403    403    403    403    403",
+    # /api/v1/service-points (甲's canteen in the elder's community, approved; the point_staff serves there)
+    ("GET", "/api/v1/service-points"):                                               "401    ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/api/v1/service-points"):                                              "401    403    403    403    403    ok     403    403    403    403",
+    ("GET", "/api/v1/service-points/<int:point_id>"):                                "401    ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("PATCH", "/api/v1/service-points/<int:point_id>"):                              "401    403    403    403    403    ok     403    403    403    403",
+    ("POST", "/api/v1/service-points/<int:point_id>/check-ins"):                     "401    403    403    403    403    403    403    403    403    ok",
+    ("POST", "/api/v1/service-points/<int:point_id>/review"):                        "401    ok     ok     403    403    403    403    403    403    403",
     # /api/v1/settlements (甲's statement of last month, generated by the district's officer)
-    ("GET", "/api/v1/settlements"):                                                  "401    ok     ok     ok     403    ok     403    403    403",
-    ("POST", "/api/v1/settlements"):                                                 "401    403    ok     ok     403    403    403    403    403",
-    ("GET", "/api/v1/settlements/<int:statement_id>"):                               "401    ok     ok     404    403    ok     403    403    403",
-    ("GET", "/api/v1/settlements/<int:statement_id>.csv"):                           "401    ok     ok     404    403    ok     403    403    403",
-    ("GET", "/api/v1/settlements/<int:statement_id>.xlsx"):                          "401    ok     ok     404    403    ok     403    403    403",
-    ("POST", "/api/v1/settlements/<int:statement_id>/approve"):                      "401    403    403    404    403    403    403    403    403",
+    ("GET", "/api/v1/settlements"):                                                  "401    ok     ok     ok     403    ok     403    403    403    403",
+    ("POST", "/api/v1/settlements"):                                                 "401    403    ok     ok     403    403    403    403    403    403",
+    ("GET", "/api/v1/settlements/<int:statement_id>"):                               "401    ok     ok     404    403    ok     403    403    403    403",
+    ("GET", "/api/v1/settlements/<int:statement_id>.csv"):                           "401    ok     ok     404    403    ok     403    403    403    403",
+    ("GET", "/api/v1/settlements/<int:statement_id>.xlsx"):                          "401    ok     ok     404    403    ok     403    403    403    403",
+    ("POST", "/api/v1/settlements/<int:statement_id>/approve"):                      "401    403    403    404    403    403    403    403    403    403",
     # /api/v1/users
-    ("GET", "/api/v1/users"):                                                        "401    ok     403    403    403    403    403    403    403",
-    ("POST", "/api/v1/users"):                                                       "401    ok     403    403    403    403    403    403    403",
-    ("PATCH", "/api/v1/users/<int:user_id>"):                                        "401    ok     403    403    403    403    403    403    403",
-    ("POST", "/api/v1/users/<int:user_id>/password-reset"):                          "401    ok     403    403    403    403    403    403    403",
-    ("DELETE", "/api/v1/users/<int:user_id>/sessions"):                              "401    ok     403    403    403    403    403    403    403",
+    ("GET", "/api/v1/users"):                                                        "401    ok     403    403    403    403    403    403    403    403",
+    ("POST", "/api/v1/users"):                                                       "401    ok     403    403    403    403    403    403    403    403",
+    ("PATCH", "/api/v1/users/<int:user_id>"):                                        "401    ok     403    403    403    403    403    403    403    403",
+    ("POST", "/api/v1/users/<int:user_id>/password-reset"):                          "401    ok     403    403    403    403    403    403    403    403",
+    ("DELETE", "/api/v1/users/<int:user_id>/sessions"):                              "401    ok     403    403    403    403    403    403    403    403",
     # /api/v1/voucher-issuances
-    ("POST", "/api/v1/voucher-issuances"):                                           "401    ok     ok     ok     403    403    403    403    403",
+    ("POST", "/api/v1/voucher-issuances"):                                           "401    ok     ok     ok     403    403    403    403    403    403",
     # /api/v1/voucher-policies
-    ("GET", "/api/v1/voucher-policies"):                                             "401    ok     ok     ok     403    403    403    403    403",
-    ("POST", "/api/v1/voucher-policies"):                                            "401    ok     ok     403    403    403    403    403    403",
+    ("GET", "/api/v1/voucher-policies"):                                             "401    ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/api/v1/voucher-policies"):                                            "401    ok     ok     403    403    403    403    403    403    403",
     # pages (server-rendered)
-    ("GET", "/book"):                                                                "login  ok     403    403    ok     403    403    ok     ok",
-    ("GET", "/book/confirm"):                                                        "login  ok     403    403    ok     403    403    ok     ok",
-    ("POST", "/book/confirm"):                                                       "login  ok     403    403    ok     403    403    ok     ok",
-    ("GET", "/book/when"):                                                           "login  ok     403    403    ok     403    403    ok     ok",
-    ("GET", "/bureau/hardship-import"):                                              "login  ok     ok     ok     403    403    403    403    403",
-    ("POST", "/bureau/hardship-import"):                                             "login  ok     ok     ok     403    403    403    403    403",
-    ("GET", "/bureau/providers"):                                                    "login  ok     ok     ok     403    403    403    403    403",
-    ("GET", "/bureau/providers/<int:provider_id>"):                                  "login  ok     ok     ok     403    403    403    403    403",
-    ("GET", "/bureau/providers/<int:provider_id>/documents/<int:document_id>"):      "login  ok     ok     ok     403    403    403    403    403",
-    ("POST", "/bureau/providers/<int:provider_id>/review"):                          "login  ok     ok     403    403    403    403    403    403",
-    ("GET", "/bureau/settlements"):                                                  "login  ok     ok     ok     403    403    403    403    403",
-    ("POST", "/bureau/settlements"):                                                 "login  403    ok     ok     403    403    403    403    403",
-    ("GET", "/bureau/voucher-policies"):                                             "login  ok     ok     ok     403    403    403    403    403",
-    ("POST", "/bureau/voucher-policies"):                                            "login  ok     ok     ok     403    403    403    403    403",
-    ("GET", "/bureau/vouchers"):                                                     "login  ok     ok     ok     403    403    403    403    403",
-    ("POST", "/bureau/vouchers"):                                                    "login  ok     ok     ok     403    403    403    403    403",
-    ("GET", "/care-plans"):                                                          "login  ok     ok     ok     ok     403    403    ok     ok",
-    ("POST", "/care-plans/<int:plan_id>/<change>"):                                  "login  ok     ok     ok     ok     404    404    ok     ok",
-    ("POST", "/care-plans/new"):                                                     "login  ok     ok     ok     ok     403    403    ok     ok",
-    ("POST", "/caregiver/orders/<int:order_id>/<step>"):                             "login  403    403    403    403    403    ok     403    403",
-    ("GET", "/caregiver/today"):                                                     "login  403    403    403    403    403    ok     403    403",
-    ("GET", "/elders"):                                                              "login  ok     ok     ok     ok     403    403    403    403",
-    ("GET", "/elders/<int:elder_id>"):                                               "login  ok     ok     ok     ok     404    404    ok     ok",
-    ("POST", "/elders/<int:elder_id>/events"):                                       "login  ok     ok     ok     ok     403    403    403    403",
-    ("POST", "/elders/<int:elder_id>/verify"):                                       "login  ok     ok     ok     ok     403    403    403    403",
-    ("GET", "/elders/<int:elder_id>/vouchers"):                                      "login  ok     ok     ok     ok     404    404    ok     ok",
-    ("GET", "/elders/new"):                                                          "login  ok     ok     ok     ok     403    403    403    403",
-    ("POST", "/elders/new"):                                                         "login  ok     ok     ok     ok     403    403    403    403",
-    ("GET", "/login"):                                                               "ok     ok     ok     ok     ok     ok     ok     ok     ok",
-    ("POST", "/login"):                                                              "ok     ok     ok     ok     ok     ok     ok     ok     ok",
-    ("POST", "/logout"):                                                             "login  login  login  login  login  login  login  login  login",
-    ("GET", "/my/orders"):                                                           "login  403    403    403    403    403    403    ok     ok",
-    ("POST", "/my/orders/<int:order_id>/<action>"):                                  "login  404    404    404    404    404    404    ok     ok",
-    ("GET", "/notifications"):                                                       "login  ok     ok     ok     ok     ok     ok     ok     ok",
-    ("POST", "/notifications/<int:notification_id>/open"):                           "login  404    404    404    404    404    404    ok     404",
-    ("POST", "/notifications/read-all"):                                             "login  ok     ok     ok     ok     ok     ok     ok     ok",
-    ("GET", "/orders/<int:order_id>"):                                               "login  ok     ok     ok     ok     ok     ok     ok     ok",
-    ("POST", "/orders/<int:order_id>/copay"):                                        "login  403    403    403    ok     ok     ok     403    403",
-    ("POST", "/orders/<int:order_id>/pay-online"):                                   "login  403    403    403    403    403    403    ok     ok",
-    ("GET", "/orders/queue"):                                                        "login  ok     ok     ok     ok     403    403    403    403",
-    ("POST", "/payments/<int:payment_id>/reverse"):                                  "login  403    403    403    ok     ok     403    403    403",
-    ("GET", "/provider/application"):                                                "login  403    403    403    403    ok     403    403    403",
-    ("POST", "/provider/application"):                                               "login  403    403    403    403    ok     403    403    403",
-    ("GET", "/provider/caregivers"):                                                 "login  403    403    403    403    ok     403    403    403",
-    ("POST", "/provider/caregivers"):                                                "login  403    403    403    403    ok     403    403    403",
-    ("GET", "/provider/orders"):                                                     "login  403    403    403    403    ok     403    403    403",
-    ("POST", "/provider/orders/<int:order_id>/accept"):                              "login  403    403    403    403    ok     403    403    403",
-    ("POST", "/provider/orders/<int:order_id>/reject"):                              "login  403    403    403    403    ok     403    403    403",
-    ("GET", "/provider/planned"):                                                    "login  403    403    403    403    ok     403    403    403",
-    ("GET", "/provider/settlements"):                                                "login  403    403    403    403    ok     403    403    403",
-    ("GET", "/settlements/<int:statement_id>"):                                      "login  ok     ok     404    403    ok     403    403    403",
-    ("GET", "/settlements/<int:statement_id>/approve"):                              "login  403    ok     404    403    403    403    403    403",
-    ("POST", "/settlements/<int:statement_id>/approve"):                             "login  403    403    404    403    403    403    403    403",
-    ("GET", "/settlements/<int:statement_id>/download.<any(csv, xlsx):extension>"):  "login  ok     ok     404    403    ok     403    403    403",
-    ("GET", "/static/<path:filename>"):                                              "ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("GET", "/audit/calls"):                                                         "login  ok     ok     ok     ok     403    403    403    403    403",
+    ("GET", "/audit/cases/<int:case_id>"):                                           "login  ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/audit/cases/<int:case_id>"):                                          "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/audit/findings"):                                                      "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/audit/samples"):                                                       "login  ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/audit/samples"):                                                      "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/audit/samples/<int:sample_id>"):                                       "login  ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/audit/samples/<int:sample_id>"):                                      "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/audit/samples/<int:sample_id>/calls"):                                 "login  ok     ok     ok     ok     403    403    403    403    403",
+    ("POST", "/audit/samples/<int:sample_id>/calls"):                                "login  ok     ok     ok     ok     403    403    403    403    403",
+    ("POST", "/audit/scans"):                                                        "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/book"):                                                                "login  ok     403    403    ok     403    403    ok     ok     403",
+    ("GET", "/book/confirm"):                                                        "login  ok     403    403    ok     403    403    ok     ok     403",
+    ("POST", "/book/confirm"):                                                       "login  ok     403    403    ok     403    403    ok     ok     403",
+    ("GET", "/book/when"):                                                           "login  ok     403    403    ok     403    403    ok     ok     403",
+    ("GET", "/bureau/hardship-import"):                                              "login  ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/bureau/hardship-import"):                                             "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/providers"):                                                    "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/providers/<int:provider_id>"):                                  "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/providers/<int:provider_id>/documents/<int:document_id>"):      "login  ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/bureau/providers/<int:provider_id>/review"):                          "login  ok     ok     403    403    403    403    403    403    403",
+    ("GET", "/bureau/settlements"):                                                  "login  ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/bureau/settlements"):                                                 "login  403    ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/voucher-policies"):                                             "login  ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/bureau/voucher-policies"):                                            "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/vouchers"):                                                     "login  ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/bureau/vouchers"):                                                    "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/care-plans"):                                                          "login  ok     ok     ok     ok     403    403    ok     ok     403",
+    ("POST", "/care-plans/<int:plan_id>/<change>"):                                  "login  ok     ok     ok     ok     404    404    ok     ok     404",
+    ("POST", "/care-plans/new"):                                                     "login  ok     ok     ok     ok     403    403    ok     ok     403",
+    ("POST", "/caregiver/orders/<int:order_id>/<step>"):                             "login  403    403    403    403    403    ok     403    403    403",
+    ("GET", "/caregiver/today"):                                                     "login  403    403    403    403    403    ok     403    403    403",
+    ("GET", "/elders"):                                                              "login  ok     ok     ok     ok     403    403    403    403    403",
+    ("GET", "/elders/<int:elder_id>"):                                               "login  ok     ok     ok     ok     404    404    ok     ok     404",
+    ("POST", "/elders/<int:elder_id>/events"):                                       "login  ok     ok     ok     ok     403    403    403    403    403",
+    ("POST", "/elders/<int:elder_id>/verify"):                                       "login  ok     ok     ok     ok     403    403    403    403    403",
+    ("GET", "/elders/<int:elder_id>/vouchers"):                                      "login  ok     ok     ok     ok     404    404    ok     ok     404",
+    ("GET", "/elders/new"):                                                          "login  ok     ok     ok     ok     403    403    403    403    403",
+    ("POST", "/elders/new"):                                                         "login  ok     ok     ok     ok     403    403    403    403    403",
+    ("GET", "/login"):                                                               "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/login"):                                                              "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/logout"):                                                             "login  login  login  login  login  login  login  login  login  login",
+    ("GET", "/my/orders"):                                                           "login  403    403    403    403    403    403    ok     ok     403",
+    ("POST", "/my/orders/<int:order_id>/<action>"):                                  "login  404    404    404    404    404    404    ok     ok     404",
+    ("GET", "/notifications"):                                                       "login  ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/notifications/<int:notification_id>/open"):                           "login  404    404    404    404    404    404    ok     404    404",
+    ("POST", "/notifications/read-all"):                                             "login  ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("GET", "/orders/<int:order_id>"):                                               "login  ok     ok     ok     ok     ok     ok     ok     ok     404",
+    ("POST", "/orders/<int:order_id>/copay"):                                        "login  403    403    403    ok     ok     ok     403    403    404",
+    ("POST", "/orders/<int:order_id>/pay-online"):                                   "login  403    403    403    403    403    403    ok     ok     404",
+    ("GET", "/orders/queue"):                                                        "login  ok     ok     ok     ok     403    403    403    403    403",
+    ("POST", "/payments/<int:payment_id>/reverse"):                                  "login  403    403    403    ok     ok     403    403    403    404",
+    ("GET", "/points"):                                                              "login  403    403    403    403    403    403    403    403    ok",
+    ("GET", "/points/<int:point_id>/counter"):                                       "login  403    403    403    403    403    403    403    403    ok",
+    ("POST", "/points/<int:point_id>/counter"):                                      "login  403    403    403    403    403    403    403    403    ok",
+    ("POST", "/points/<int:point_id>/counter/record"):                               "login  403    403    403    403    403    403    403    403    ok",
+    ("GET", "/provider/application"):                                                "login  403    403    403    403    ok     403    403    403    403",
+    ("POST", "/provider/application"):                                               "login  403    403    403    403    ok     403    403    403    403",
+    ("GET", "/provider/caregivers"):                                                 "login  403    403    403    403    ok     403    403    403    403",
+    ("POST", "/provider/caregivers"):                                                "login  403    403    403    403    ok     403    403    403    403",
+    ("GET", "/provider/orders"):                                                     "login  403    403    403    403    ok     403    403    403    403",
+    ("POST", "/provider/orders/<int:order_id>/accept"):                              "login  403    403    403    403    ok     403    403    403    403",
+    ("POST", "/provider/orders/<int:order_id>/reject"):                              "login  403    403    403    403    ok     403    403    403    403",
+    ("GET", "/provider/planned"):                                                    "login  403    403    403    403    ok     403    403    403    403",
+    ("GET", "/provider/settlements"):                                                "login  403    403    403    403    ok     403    403    403    403",
+    ("GET", "/settlements/<int:statement_id>"):                                      "login  ok     ok     404    403    ok     403    403    403    403",
+    ("GET", "/settlements/<int:statement_id>/approve"):                              "login  403    ok     404    403    403    403    403    403    403",
+    ("POST", "/settlements/<int:statement_id>/approve"):                             "login  403    403    404    403    403    403    403    403    403",
+    ("GET", "/settlements/<int:statement_id>/download.<any(csv, xlsx):extension>"):  "login  ok     ok     404    403    ok     403    403    403    403",
+    ("GET", "/static/<path:filename>"):                                              "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
 }
 
 
@@ -533,11 +637,15 @@ def _expected(method: str, rule: str) -> dict:
 # --- across tenants -------------------------------------------------------------------------------------------
 # (method, rule, caller, objects of another tenant by path variable, expected). The other tenant's objects: "order"
 # (城西街道's elder's order, declined by 甲 and served by 乙), "elder" (that elder, whom the family is not linked to
-# and who lives outside 城东街道), "provider" and "b_caregiver" (乙 and its caregiver). Rows with no objects named
+# and who lives outside 城东街道), "provider" and "b_caregiver" (乙 and its caregiver), "b_point" and "second_point"
+# (乙's point and 甲's other one, both in 城西街道, where point_staff_other serves at 甲's), "finding", "case",
+# "sample" and "past_order" (城西街道's audit: its visit of last month, served by 乙). Rows with no objects named
 # act on the callers' side of the world as another tenant: 乙's admin on 甲's order, 甲's second caregiver on the
 # first one's visit, another district's bureau on this district's provider, elder and order.
 OTHER_ORDER, OTHER_ELDER = {"order_id": "order"}, {"elder_id": "elder", "order_id": "order"}
 OTHER_PROVIDER = {"provider_id": "provider", "caregiver_id": "b_caregiver"}
+B_POINT, SECOND_POINT = {"point_id": "b_point"}, {"point_id": "second_point"}
+OTHER_AUDIT = {"finding_id": "finding", "case_id": "case", "sample_id": "sample", "past_order": "past_order"}
 CROSS = [
     # Provider 甲 on 乙's order (甲 declined it: its offer is closed) and 乙 on 甲's.
     ("GET", "/api/v1/orders/<int:order_id>", "provider_admin", OTHER_ORDER, "404"),
@@ -695,6 +803,60 @@ CROSS = [
     ("POST", "/api/v1/settlements/<int:statement_id>/approve", "bureau_district_second", {}, "ok"),
     ("POST", "/settlements/<int:statement_id>/approve", "bureau_district_second", {}, "ok"),
     ("GET", "/settlements/<int:statement_id>/approve", "bureau_district_second", {}, "ok"),
+    # Service points: 甲 on 乙's point and 乙 on 甲's canteen; the bureau of another district, and the street's
+    # officer on a point of another street; nobody reviews a point outside their district.
+    *[(method, rule, caller, others, "404")
+      for caller, others, change in [("provider_admin", B_POINT, "PATCH"), ("provider_admin_b", {}, "PATCH"),
+                                     ("bureau_other_district", {}, "POST"), ("bureau_street", B_POINT, "POST")]
+      for method, rule in [
+          ("GET", "/api/v1/service-points/<int:point_id>"),
+          ("PATCH", "/api/v1/service-points/<int:point_id>") if change == "PATCH" else
+          ("POST", "/api/v1/service-points/<int:point_id>/review"),
+      ]],
+    ("POST", "/api/v1/service-points/<int:point_id>/review", "provider_admin", B_POINT, "403"),  # never a reviewer
+    ("POST", "/api/v1/service-points/<int:point_id>/review", "bureau_district", B_POINT, "ok"),  # 乙 is the district's
+    ("PATCH", "/api/v1/service-points/<int:point_id>", "provider_admin", SECOND_POINT, "ok"),  # 甲's other point
+    # Point staff at a point they do not serve at: 甲's canteen's staff at 乙's point and at 甲's other point, and
+    # the other point's staff at 甲's canteen (of the same provider).
+    *[(method, rule, caller, others, "404")
+      for caller, others in [("point_staff", B_POINT), ("point_staff", SECOND_POINT), ("point_staff_other", {})]
+      for method, rule in [
+          ("GET", "/api/v1/service-points/<int:point_id>"),
+          ("POST", "/api/v1/service-points/<int:point_id>/check-ins"),
+          ("GET", "/points/<int:point_id>/counter"),
+          ("POST", "/points/<int:point_id>/counter"),
+          ("POST", "/points/<int:point_id>/counter/record"),
+      ]],
+    ("POST", "/api/v1/service-points/<int:point_id>/check-ins", "point_staff_other", SECOND_POINT, "ok"),
+    ("GET", "/points/<int:point_id>/counter", "point_staff_other", SECOND_POINT, "ok"),
+    # The elder card: a family and an elder on an elder not theirs; the district's operator on either street's.
+    *[(method, rule, caller, OTHER_ELDER, "404") for caller in ("family", "elder") for method, rule in [
+        ("GET", "/api/v1/elders/<int:elder_id>/card"),
+        ("POST", "/api/v1/elders/<int:elder_id>/card/revoke"),
+    ]],
+    ("GET", "/api/v1/elders/<int:elder_id>/card", "operator", OTHER_ELDER, "ok"),  # the district's both streets
+    # Audit: the street's officer on 城西街道's finding, case and sample; another district's bureau on this
+    # district's; the district's operator calls the elders of both streets.
+    *[(method, rule, caller, others, "404")
+      for caller, others in [("bureau_street", OTHER_AUDIT), ("bureau_other_district", {})]
+      for method, rule in [
+          ("GET", "/api/v1/audit/anomalies/<int:finding_id>"),
+          ("POST", "/api/v1/audit/anomalies/<int:finding_id>/review"),
+          ("GET", "/api/v1/audit/samples/<int:sample_id>"),
+          ("POST", "/api/v1/audit/samples/<int:sample_id>/calls"),
+          ("POST", "/api/v1/audit/samples/<int:sample_id>/decision"),
+          ("GET", "/audit/cases/<int:case_id>"),
+          ("POST", "/audit/cases/<int:case_id>"),
+          ("GET", "/audit/samples/<int:sample_id>"),
+          ("POST", "/audit/samples/<int:sample_id>"),
+          ("GET", "/audit/samples/<int:sample_id>/calls"),
+          ("POST", "/audit/samples/<int:sample_id>/calls"),
+      ]],
+    ("POST", "/api/v1/audit/samples", "bureau_other_district", {}, "404"),  # 甲 serves none of its streets
+    ("GET", "/api/v1/audit/anomalies/<int:finding_id>", "bureau_district", OTHER_AUDIT, "ok"),
+    ("GET", "/api/v1/audit/samples/<int:sample_id>", "bureau_district", OTHER_AUDIT, "ok"),
+    ("POST", "/api/v1/audit/samples/<int:sample_id>/calls", "operator", OTHER_AUDIT, "ok"),
+    ("GET", "/audit/samples/<int:sample_id>/calls", "operator", OTHER_AUDIT, "ok"),
 ]
 
 
@@ -748,7 +910,7 @@ def test_lists_hold_only_what_the_caller_may_see(app, world):
     elders = world.ids["elder_id"], world.other["elder"]
     assert listed("family", "/api/v1/elders") == listed("bureau_street", "/api/v1/elders") == {elders[0]}
     assert listed("operator", "/api/v1/elders") == set(elders)
-    for caller in ("provider_admin", "caregiver", "bureau_other_district"):
+    for caller in ("provider_admin", "caregiver", "bureau_other_district", "point_staff"):
         assert listed(caller, "/api/v1/elders") == set()
     assert listed("provider_admin", "/api/v1/providers") == {world.ids["provider_id"]}
     statements = world.ids["statement_id"], world.other["statement"]
@@ -761,3 +923,22 @@ def test_lists_hold_only_what_the_caller_may_see(app, world):
         assert listed(caller, f"/api/v1/orders/{own}/payments") == {world.ids["payment_id"]}
     assert listed("operator", f"/api/v1/orders/{theirs}/payments") == set()
     assert listed("bureau_other_district", "/api/v1/providers") == set()
+    # Service points: 甲's canteen (城东街道), 甲's other point and 乙's (城西街道), all approved.
+    canteen, second, b_point = world.ids["point_id"], world.other["second_point"], world.other["b_point"]
+    assert listed("point_staff", "/api/v1/service-points") == {canteen}
+    assert listed("point_staff_other", "/api/v1/service-points") == {second}
+    assert listed("provider_admin", "/api/v1/service-points") == {canteen, second}
+    assert listed("provider_admin_b", "/api/v1/service-points") == {b_point}
+    assert listed("bureau_street", "/api/v1/service-points") == {canteen}
+    assert listed("bureau_other_district", "/api/v1/service-points") == set()
+    for caller in ("bureau_district", "operator", "family", "elder", "caregiver"):
+        assert listed(caller, "/api/v1/service-points") == {canteen, second, b_point}
+    assert listed("point_staff", "/api/v1/orders") == set()
+    # Audit: the findings about each street's visit, 城东街道's sample and 城西街道's.
+    found, samples = (world.ids["finding_id"], world.other["finding"]), (world.ids["sample_id"], world.other["sample"])
+    assert listed("bureau_street", "/api/v1/audit/anomalies") == {found[0]}
+    assert listed("bureau_district", "/api/v1/audit/anomalies") == listed("admin", "/api/v1/audit/anomalies") == set(found)
+    assert listed("bureau_other_district", "/api/v1/audit/anomalies") == set()
+    assert listed("bureau_street", "/api/v1/audit/samples") == {samples[0]}
+    assert listed("bureau_district", "/api/v1/audit/samples") == set(samples)
+    assert listed("bureau_other_district", "/api/v1/audit/samples") == set()
