@@ -8,7 +8,11 @@ bytes once, sent on its own connection (`Connection: close`, as gunicorn's sync 
 only the status code is read from the answer. http.client's header parsing cost more than twice as much.
 
     python -m bench.loadgen --port 8000 --path /api/v1/health --concurrency 8 --duration 5
-    python -m bench.loadgen --port 8000 --path /api/v1/orders --method POST --bodies bodies.jsonl --token T ..."""
+    python -m bench.loadgen --port 8000 --path /api/v1/orders --method POST --bodies bodies.jsonl --token T ...
+
+With `--body-format routed` each line of the bodies file is {"path": ..., "token": ..., "body": {...}}: the body
+goes to its own path with its own bearer token (a counter's check-in to its point, with its staff's token);
+`--path` and `--token` are then only the defaults for a line without them."""
 import argparse
 import json
 import socket
@@ -25,6 +29,8 @@ def main() -> None:
     parser.add_argument("--method", default="GET")
     parser.add_argument("--token")
     parser.add_argument("--bodies", help="a file of JSON bodies, one per line, each sent once")
+    parser.add_argument("--body-format", choices=("plain", "routed"), default="plain",
+                        help="plain: each line is the body; routed: each line is {path, token, body}")
     parser.add_argument("--skip", type=int, default=0, help="bodies already used by earlier runs")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--duration", type=float, default=5.0)
@@ -36,14 +42,21 @@ def main() -> None:
         with open(args.bodies, encoding="utf-8") as f:
             bodies = [line.strip().encode() for line in f][args.skip:]
     limit = min(args.max_requests, len(bodies)) if bodies is not None else args.max_requests
-    head = f"{args.method} {args.path} HTTP/1.1\r\nHost: 127.0.0.1:{args.port}\r\nConnection: close\r\n"
-    if args.token:
-        head += f"Authorization: Bearer {args.token}\r\n"
+
+    def head(path: str, token: str | None) -> str:
+        text = f"{args.method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{args.port}\r\nConnection: close\r\n"
+        return text + (f"Authorization: Bearer {token}\r\n" if token else "")
+
     if bodies is not None:
-        head += "Content-Type: application/json\r\n"
-        requests = [f"{head}Content-Length: {len(b)}\r\n\r\n".encode() + b for b in bodies[:limit]]
+        routes = [(args.path, args.token)] * limit
+        if args.body_format == "routed":
+            lines = [json.loads(b) for b in bodies[:limit]]
+            routes = [(line.get("path", args.path), line.get("token", args.token)) for line in lines]
+            bodies = [json.dumps(line["body"], ensure_ascii=False).encode() for line in lines]
+        requests = [f"{head(path, token)}Content-Type: application/json\r\nContent-Length: {len(b)}\r\n\r\n"
+                    .encode() + b for (path, token), b in zip(routes, bodies[:limit], strict=True)]
     else:
-        requests = [f"{head}\r\n".encode()]
+        requests = [f"{head(args.path, args.token)}\r\n".encode()]
 
     lock = threading.Lock()
     issued = 0
