@@ -439,6 +439,8 @@ EXPECTED = {
     # pages (server-rendered)
     ("GET", "/"):                                                                    "login  ok     ok     ok     ok     ok     ok     ok     ok     ok",
     # /api/v1/audit (findings and cases about last month's visits, 甲's sample drawn by 城东街道's officer)
+    ("GET", "/api/v1/audit/log"):                                                    "401    403    ok     ok     403    403    403    403    403    403",
+    ("GET", "/api/v1/audit/log/verify"):                                             "401    403    ok     ok     403    403    403    403    403    403",
     ("GET", "/api/v1/audit/anomalies"):                                              "401    ok     ok     ok     403    403    403    403    403    403",
     ("GET", "/api/v1/audit/anomalies/<int:finding_id>"):                             "401    ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/api/v1/audit/anomalies/<int:finding_id>/review"):                     "401    ok     ok     ok     403    403    403    403    403    403",
@@ -558,6 +560,7 @@ EXPECTED = {
     ("GET", "/audit/calls"):                                                         "login  ok     ok     ok     ok     403    403    403    403    403",
     ("GET", "/audit/cases/<int:case_id>"):                                           "login  ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/audit/cases/<int:case_id>"):                                          "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/audit-log"):                                                    "login  403    ok     ok     403    403    403    403    403    403",
     ("GET", "/audit/findings"):                                                      "login  ok     ok     ok     403    403    403    403    403    403",
     ("GET", "/audit/samples"):                                                       "login  ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/audit/samples"):                                                      "login  ok     ok     ok     403    403    403    403    403    403",
