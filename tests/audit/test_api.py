@@ -3,6 +3,11 @@ severity and shows each officer only their region's (a street officer their stre
 import json
 from datetime import timedelta
 
+from sqlalchemy import select
+
+from eldercare.audit.findings import AuditCase, Finding
+from eldercare.extensions import db
+
 from .conftest import DAY, at
 
 
@@ -55,6 +60,22 @@ def test_a_street_officer_sees_only_their_streets_findings(api, world):
     assert not_mine.post(f"/api/v1/audit/anomalies/{finding['id']}/review",
                          json={"decision": "clear", "note": "x"}).status_code == 404
     assert not_mine.get(f"/api/v1/audit/anomalies/{finding['id']}").status_code == 404
+
+
+def test_a_street_officers_scan_opens_nothing_on_another_streets_orders(api, world):
+    """The rules read the whole city, but an officer's scan keeps only the findings on orders they may see: it
+    neither opens cases on another street's orders (which would hold them back from settlement) nor counts them."""
+    here = world.visit(start=at(DAY, 8), minutes=5)
+    there = world.visit(start=at(DAY, 9), minutes=5, elder=world.elder(1, community=world.other_community),
+                        caregiver=world.caregiver("刘"))
+    span = {"from": DAY.isoformat(), "to": DAY.isoformat()}
+    answer = api.as_(world.street_officer).post("/api/v1/audit/scans", json=span)
+    assert answer.status_code == 201 and answer.json["findings"] == 1, answer.json
+    assert set(db.session.scalars(select(Finding.order_id))) == {here.id}
+    assert set(db.session.scalars(select(AuditCase.order_id))) == {here.id}
+    # The district's officer, over both streets, finds the other one.
+    assert api.as_(world.bureau).post("/api/v1/audit/scans", json=span).json["findings"] == 1
+    assert set(db.session.scalars(select(Finding.order_id))) == {here.id, there.id}
 
 
 def test_findings_filter_by_rule_provider_severity_and_day(api, world):

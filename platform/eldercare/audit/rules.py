@@ -448,17 +448,36 @@ def check_span(first: date, last: date) -> None:
         raise invalid("to", f"Scan at most {MAX_SPAN_DAYS} days at a time.")
 
 
+def _visible(actor, order_ids: set[int]) -> set[int]:
+    """Of `order_ids`, those `actor` may see (all of them for the scheduler's scan, without an actor)."""
+    if actor is None or not order_ids:
+        return order_ids
+    from ..orders.scope import visible_condition
+
+    seen = set()
+    for part in sql.chunks(sorted(order_ids)):
+        seen |= set(db.session.scalars(select(WorkOrder.id).where(sql.any_of(WorkOrder.id, part),
+                                                                   visible_condition(actor))))
+    return seen
+
+
 def scan(first: date, last: date, *, actor=None, rules=None, now: datetime | None = None) -> ScanReport:
     """Run every rule (or `rules`) over the visits checked in on the Beijing days first..last; write the findings
-    not written before and open their cases. Flushes; the request or job commits."""
+    not written before and open their cases. An officer's scan (`actor`) keeps only the findings on orders they
+    may see: the rules read the whole city (one caregiver in two districts' homes at once), but an officer opens
+    no case on, and learns nothing of, another region's orders; the nightly job (no actor) keeps all. Flushes;
+    the request or job commits."""
     check_span(first, last)
     span = Span(first, last, now or clock.now())
     report = ScanReport(first, last)
-    rows: dict[tuple[str, int], dict] = {}
+    found: dict[tuple[str, int], dict] = {}
     for rule in rules or RULES:
         for order_id, facts in RULE_QUERIES[rule](span):
-            report.found[rule] += 1
-            rows.setdefault((rule, order_id), facts)
+            found.setdefault((rule, order_id), facts)
+    seen = _visible(actor, {order_id for _rule, order_id in found})
+    rows = {key: facts for key, facts in found.items() if key[1] in seen}
+    for rule, _order_id in rows:
+        report.found[rule] += 1
     actor_id = getattr(actor, "id", None)
     written = sql.insert_rows(Finding.__table__, [
         dict(rule=rule, order_id=order_id, severity=RULES[rule], facts=facts, found_at=span.now)
