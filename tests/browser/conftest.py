@@ -88,3 +88,17 @@ def page(browser, live_server, requests_made, console_errors):
 
 from ..orders.conftest import city  # noqa: E402,F401  the small city of the order tests, and its
 from ..orders.flows import flow  # noqa: E402,F401  accepted voucher-paid order, for the order pages
+
+AXE_CORE = os.path.join(os.path.dirname(__file__), "vendor", "axe.min.js")  # axe-core from npm, vendored
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page, impacts=SERIOUS) -> list[tuple[str, str, list[str]]]:
+    """axe-core's violations of these impacts on the page as it stands: (rule, impact, the first nodes' selectors).
+    The script is evaluated in the page (the pages' CSP refuses inline script tags; evaluate is the browser's own
+    channel), from the vendored copy: nothing is fetched."""
+    with open(AXE_CORE, encoding="utf-8") as source:
+        page.evaluate("source => { (0, eval)(source); }", source.read())
+    found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                          ".map(v => [v.id, v.impact, v.nodes.slice(0, 3).map(n => n.target.join(' '))])")
+    return [tuple(v) for v in found if v[1] in impacts]

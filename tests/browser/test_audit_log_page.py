@@ -9,6 +9,7 @@ from eldercare.audit.services import record
 from eldercare.extensions import db
 
 from ..factories import UserFactory
+from .conftest import axe_violations
 from .test_smoke import assert_big_enough, log_in
 
 pytestmark = pytest.mark.browser
@@ -24,6 +25,7 @@ def test_the_bureau_opens_the_audit_log_from_home_and_checks_the_chain(page, con
     expect(page.locator("table.data")).to_contain_text("user.updated")
     expect(page.locator("table.data")).to_contain_text("auth.login")  # this very login
     assert_big_enough(page)
+    assert axe_violations(page) == []
     page.get_by_role("button", name="立即核验日志").click()
     expect(page.get_by_role("status")).to_contain_text("日志完好")
     page.get_by_role("link", name="返回首页").click()

@@ -1,8 +1,6 @@
 """At a tablet (820x1180): a point's staff serve five elders in a row at the counter, one by the card's QR
-payload typed by the scanner, the others by name and the last six ID characters; axe-core checks the page when
-it is available locally (AXE_CORE_JS: a path to axe.min.js; nothing is loaded from the internet)."""
-import os
-from pathlib import Path
+payload typed by the scanner, the others by name and the last six ID characters; axe-core (vendored) finds no
+serious or critical violation on the counter page."""
 
 import pytest
 from playwright.sync_api import expect
@@ -13,11 +11,10 @@ from eldercare.servicepoints import services
 from eldercare.servicepoints.models import CheckIn
 
 from ..servicepoints.conftest import counter, lunchtime  # noqa: F401  the canteen at lunchtime
-from .conftest import is_local
+from .conftest import axe_violations, is_local
 from .test_smoke import assert_big_enough, log_in
 
 pytestmark = pytest.mark.browser
-AXE = os.environ.get("AXE_CORE_JS", "")
 
 
 @pytest.fixture
@@ -30,15 +27,6 @@ def tablet(browser, live_server, console_errors):
     page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
     yield page
     context.close()
-
-
-def axe_violations(page) -> list:
-    if not AXE or not Path(AXE).is_file():
-        return []
-    # Evaluated through the browser's devtools protocol: the page's CSP (script-src 'self') refuses inline tags.
-    page.evaluate("source => { (0, eval)(source); }", Path(AXE).read_text(encoding="utf-8"))
-    found = page.evaluate("async () => (await axe.run()).violations.map(v => [v.id, v.impact])")
-    return [v for v in found if v[1] in ("serious", "critical")]
 
 
 def test_five_elders_in_a_row_at_the_counter(tablet, counter, console_errors):  # noqa: F811

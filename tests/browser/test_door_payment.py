@@ -19,6 +19,7 @@ from eldercare.settlement.models import Statement
 
 from ..factories import UserFactory
 from ..settlement.conftest import EARLY_DECEMBER
+from .conftest import axe_violations
 from .test_settlement_pages import log_out
 from .test_smoke import assert_big_enough, log_in
 
@@ -66,6 +67,7 @@ def test_a_co_pay_paid_at_the_door_reaches_an_approved_statement(page, door, liv
         card = page.locator(".order-card")
         expect(card).to_contain_text("个人自付：4.50 元，待支付")
         assert_big_enough(page)
+        assert axe_violations(page) == []
 
         # The son hands her 4.50 yuan in cash: she writes it down, is shown what will be recorded, confirms.
         expect(page.get_by_label("收到金额（元）")).to_have_value("4.50")  # prefilled with what is due
@@ -77,6 +79,7 @@ def test_a_co_pay_paid_at_the_door_reaches_an_approved_statement(page, door, liv
         expect(facts).to_contain_text("4.50 元")
         expect(facts).to_contain_text("现金")
         assert_big_enough(page)
+        assert axe_violations(page) == []
         assert db.session.scalars(select(Payment)).all() == []  # nothing written before the confirmation
         page.get_by_label("备注（可不填）").fill("老人儿子当面付的现金")
         page.get_by_role("button", name="确认，登记 4.50 元").click()
@@ -93,6 +96,7 @@ def test_a_co_pay_paid_at_the_door_reaches_an_approved_statement(page, door, liv
         page.get_by_role("button", name="签退：服务已完成").click()
         expect(page.get_by_role("alert")).to_contain_text("已签退")
         assert_big_enough(page)
+        assert axe_violations(page) == []
         log_out(page)
     assert console_errors == []
     order = order_of(f)
@@ -112,6 +116,7 @@ def test_a_co_pay_paid_at_the_door_reaches_an_approved_statement(page, door, liv
         expect(copay).to_contain_text("还需支付0.00 元")
         expect(page.locator("table.payments")).to_contain_text("现金")
         assert_big_enough(page)
+        assert axe_violations(page) == []
         page.get_by_role("link", name="返回我的工单").click()
         page.get_by_label("还想说的（可不填）").fill("准时，饭菜热乎")
         page.get_by_role("button", name="确认服务").click()
@@ -131,6 +136,7 @@ def test_a_co_pay_paid_at_the_door_reaches_an_approved_statement(page, door, liv
         page.get_by_role("link", name=f"结算单 {statement.id}").click()
         expect(page.get_by_text("您生成了这份结算单，须由另一位工作人员审批。")).to_be_visible()
         assert_big_enough(page)
+        assert axe_violations(page) == []
         log_out(page)
 
         log_in(page, f["second"].username)
@@ -146,6 +152,7 @@ def test_a_co_pay_paid_at_the_door_reaches_an_approved_statement(page, door, liv
         page.get_by_role("link", name="审批这份结算单").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(f"审批结算单 {statement.id}？")
         assert_big_enough(page)
+        assert axe_violations(page) == []
         page.get_by_role("button", name="确认审批并支付 10.50 元").click()
         expect(page.get_by_role("alert")).to_contain_text("已审批")
         expect(page.locator("dl.facts")).to_contain_text("已审批：已支付")
@@ -162,6 +169,7 @@ def test_a_co_pay_paid_at_the_door_reaches_an_approved_statement(page, door, liv
         expect(row).to_contain_text("2026-11")
         expect(row).to_contain_text("已审批：已支付")
         assert_big_enough(page)
+        assert axe_violations(page) == []
         page.get_by_role("link", name=f"结算单 {statement.id}").click()
         line = page.locator("table.data").last.locator("tr", has_text=str(order_id))
         expect(line.locator("td").last).to_have_text("已收")
@@ -171,4 +179,5 @@ def test_a_co_pay_paid_at_the_door_reaches_an_approved_statement(page, door, liv
         visit = done.locator("tr", has=page.get_by_role("link", name=str(order_id), exact=True))
         expect(visit).to_contain_text("已结算")
         assert_big_enough(page)
+        assert axe_violations(page) == []
     assert console_errors == []
