@@ -212,9 +212,11 @@ def _hold(written: list[Written], accounts: dict, actor, at: datetime, short: st
     if short == "raise":  # all or nothing: the captures go in the same call
         ledger.post_many(holds + _captures(served, accounts, actor_id), now=at)
         return written
+    if served:
+        # Inside sql.together a second ledger call would move the same balances twice in one statement.
+        raise ValueError("orders born completed are written with short='raise', their hold and capture in one call")
     posted = ledger.post_many(holds, short=short, now=at)
     refused = {m.order_id for m in posted.short}
-    ledger.post_many(_captures([w for w in served if w.id not in refused], accounts, actor_id), now=at)
     if not refused:
         return written
     # The ledger decides a short balance, and only once the orders exist (a hold names its order): the few it
