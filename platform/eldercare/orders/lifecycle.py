@@ -134,7 +134,8 @@ def check_out(actor, order: WorkOrder, *, lat: float, lng: float, at: datetime |
     return order
 
 
-def _speaks_for_elder(actor, order: WorkOrder) -> bool:
+def speaks_for_elder(actor, order: WorkOrder) -> bool:
+    """The order's elder, or family linked to them: who speaks for the elder (confirms, disputes, pays)."""
     if actor.role == "elder":
         return order.elder.user_id == actor.id
     if actor.role == "family":
@@ -146,7 +147,7 @@ def _speaks_for_elder(actor, order: WorkOrder) -> bool:
 def confirm(actor, order: WorkOrder, *, rating: int, comment: str | None = None,
             now: datetime | None = None) -> WorkOrder:
     """The elder or family says the visit happened, and how it went."""
-    if not _speaks_for_elder(actor, order):
+    if not speaks_for_elder(actor, order):
         raise Forbidden(_l("Only the elder or their family can confirm a visit."))
     if not 1 <= rating <= 5:
         raise invalid("rating", _l("Rate from 1 to 5."))
@@ -178,7 +179,7 @@ def cancel(actor, order: WorkOrder, *, reason: str) -> WorkOrder:
     """Before the visit: the booker, the elder's side, an officer in scope, or the assigned provider."""
     if not reason or not reason.strip():
         raise invalid("reason", _l("Say why the order is cancelled."))
-    allowed = (actor.id == order.booked_by_id or _speaks_for_elder(actor, order)
+    allowed = (actor.id == order.booked_by_id or speaks_for_elder(actor, order)
                or officer_covers(actor, order.elder.community_id)
                or (actor.role == "provider_admin" and actor.provider_id == order.provider_id
                    and order.status == "accepted"))
@@ -201,7 +202,7 @@ def cancel(actor, order: WorkOrder, *, reason: str) -> WorkOrder:
 
 def dispute(actor, order: WorkOrder, *, reason: str) -> WorkOrder:
     """A complaint: the order is held out of settlement until an officer resolves it."""
-    if not _speaks_for_elder(actor, order) and not officer_covers(actor, order.elder.community_id):
+    if not speaks_for_elder(actor, order) and not officer_covers(actor, order.elder.community_id):
         raise Forbidden(_l("Only the elder's side or an officer can open a dispute."))
     if not reason or not reason.strip():
         raise invalid("reason", _l("Say what went wrong."))

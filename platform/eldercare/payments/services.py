@@ -13,7 +13,7 @@ from ..audit.services import record
 from ..elders.scope import officer_covers
 from ..errors import Conflict, Forbidden, NotFound, invalid
 from ..extensions import db
-from ..orders.lifecycle import _speaks_for_elder
+from ..orders.lifecycle import speaks_for_elder
 from ..orders.models import WorkOrder
 from ..orders.scope import visible_order
 from . import gateway
@@ -84,7 +84,7 @@ def online_status(payment: Payment) -> None:
 
 def may_pay(actor, order: WorkOrder) -> bool:
     """Whoever booked the order, the elder or their family pays its co-pay online."""
-    return actor.id == order.booked_by_id or _speaks_for_elder(actor, order)
+    return actor.id == order.booked_by_id or speaks_for_elder(actor, order)
 
 
 def start_online(actor, order: WorkOrder, *, success_url: str, cancel_url: str) -> Payment:
