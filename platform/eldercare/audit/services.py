@@ -43,8 +43,7 @@ def rows(events: list[dict]) -> list[dict]:
     now = clock.now()
     built = [e | dict(at=e["at"] or now) for e in events]
     if current_app.config.get("AUDIT_CHAIN", True):  # off only in bench_booking's comparison
-        for row in built:
-            chain.sign(row)
+        chain.sign(built)
     return built
 
 
