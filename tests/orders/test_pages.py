@@ -5,10 +5,14 @@ from datetime import timedelta
 
 from flask_babel import format_datetime
 
+from sqlalchemy import select
+
 from eldercare.extensions import db
 from eldercare.orders.models import WorkOrder
+from eldercare.providers.models import Provider
 
 from ..factories import UserFactory
+from ..pages import csrf_token
 from .conftest import next_monday
 from .test_dispatch import book
 
@@ -115,3 +119,56 @@ def test_an_order_the_visitor_cannot_see_is_not_found(api, pages, city):
     pages.login(UserFactory(role="family").username)
     assert pages.client.get(f"/orders/{order.id}").status_code == 404
     assert pages.client.get("/orders/999999").status_code == 404
+
+
+def test_an_operator_calls_a_provider_and_offers_it_the_escalated_order_from_its_page(api, pages, city):
+    order = escalate_after_rejections(api, city)
+    near = next(p for p in db.session.scalars(select(Provider)) if p.name == "近护")
+    near.phone = "0523-86001234"
+    db.session.commit()
+    pages.login(city.operator.username)
+    html = pages.client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "派给服务商" in html and 'href="tel:0523-86001234"' in html  # who to call, and how
+    assert "派给近护" in html and "改约服务时间" in html and "取消工单" in html
+    response = pages.client.post(f"/orders/{order.id}/assign",
+                                 data={"provider_id": near.id, "csrf_token": csrf_token(html)})
+    assert response.status_code == 302 and response.location.endswith(f"/orders/{order.id}")
+    db.session.expire_all()
+    assigned = db.session.get(WorkOrder, order.id)
+    assert assigned.status == "dispatched" and assigned.provider_id == near.id
+    after = pages.client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "已派给该服务商" in after and "派给服务商" not in after  # no longer escalated: nothing to assign
+
+
+def test_an_operator_moves_and_then_cancels_an_order_from_its_page_and_a_refusal_says_why(api, pages, city):
+    order = escalate_after_rejections(api, city)
+    pages.login(city.operator.username)
+    token = csrf_token(pages.client.get(f"/orders/{order.id}").get_data(as_text=True))
+    later = next_monday(15)
+    bad = pages.client.post(f"/orders/{order.id}/reschedule", data={"day": "２０３０-01-07", "time": "15:00",
+                                                                    "csrf_token": token}, follow_redirects=True)
+    assert "请选择日期" in bad.get_data(as_text=True)  # fullwidth digits are not a day
+    moved = pages.client.post(f"/orders/{order.id}/reschedule", data={
+        "day": later.date().isoformat(), "time": "15:00", "csrf_token": token}, follow_redirects=True)
+    assert "服务时间已改约" in moved.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, order.id).scheduled_start == later
+    no_reason = pages.client.post(f"/orders/{order.id}/cancel", data={"reason": " ", "csrf_token": token},
+                                  follow_redirects=True)
+    assert "取消原因" in no_reason.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, order.id).status != "cancelled"
+    pages.client.post(f"/orders/{order.id}/cancel", data={"reason": "家属已自行安排", "csrf_token": token})
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, order.id).status == "cancelled"
+    html = pages.client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "改约服务时间" not in html  # a cancelled order offers nothing more
+
+
+def test_the_order_actions_are_for_officers_only(api, pages, city):
+    order = escalate_after_rejections(api, city)
+    family = UserFactory(role="family")
+    pages.login(family.username)
+    token = pages.token("/")
+    assert pages.client.post(f"/orders/{order.id}/cancel", data={"reason": "x", "csrf_token": token}).status_code == 403
+    assert pages.client.post(f"/orders/{order.id}/nonsense", data={"csrf_token": token}).status_code == 404

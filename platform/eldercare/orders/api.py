@@ -8,6 +8,7 @@ from . import booking, dispatch, lifecycle
 from .models import WorkOrder
 from .schemas import (
     AcceptSchema,
+    AssignSchema,
     CheckOutSchema,
     ConfirmSchema,
     OrderCreateSchema,
@@ -15,6 +16,7 @@ from .schemas import (
     OrderSchema,
     ReasonSchema,
     RejectSchema,
+    RescheduleSchema,
     ResolveSchema,
     VisitSchema,
 )
@@ -132,6 +134,28 @@ def confirm(data, order_id):
 def cancel(data, order_id):
     """Cancel before the visit; held vouchers go back."""
     return _act(order_id, lifecycle.cancel, **data)
+
+
+@blp.route("/orders/<int:order_id>/assign", methods=["POST"])
+@document_errors(409)
+@roles_required(*dispatch.ASSIGNING_ROLES)
+@blp.arguments(AssignSchema)
+@blp.response(200, OrderSchema)
+def assign(data, order_id):
+    """Offer an escalated order to a chosen provider (one that can serve it then); it answers as any offer."""
+    visible_order(order_id, current_user)
+    return as_stored(dispatch.assign(current_user, order_id, data["provider_id"]))
+
+
+@blp.route("/orders/<int:order_id>/reschedule", methods=["POST"])
+@document_errors(403, 409)
+@login_required
+@blp.arguments(RescheduleSchema)
+@blp.response(200, OrderSchema)
+def reschedule(data, order_id):
+    """Move the visit to another time before it happens (in the month booked when vouchers pay); matching runs
+    again."""
+    return _act(order_id, lifecycle.reschedule, **data)
 
 
 @blp.route("/orders/<int:order_id>/dispute", methods=["POST"])

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from ..audit.services import actor_id, event, record, record_many
 from ..db import utcnow
+from ..elders.scope import officer_covers
 from ..errors import Conflict, Forbidden, NotFound, invalid
 from ..extensions import db
 from ..i18n import N_
@@ -22,6 +23,7 @@ from .signals import order_status_changed
 
 BOOKED = N_("Booked.")
 NOBODY = N_("No provider could take the order.")
+ASSIGNING_ROLES = ("operator", "bureau", "admin")
 
 
 def accept_minutes(category_code: str) -> int:
@@ -58,9 +60,46 @@ def set_statuses(orders: list[WorkOrder], to_status: str, *, actor=None, reason:
         order_status_changed.send(order, from_status=before, to_status=to_status, actor=actor, detail=detail)
 
 
-def _offer_next(order: WorkOrder, need: Need, *, now: datetime, actor=None, first=None) -> None:
+def assign(actor, order_id: int, provider_id: int, *, now: datetime | None = None) -> WorkOrder:
+    """An escalated order offered to the provider an operator or officer chose (after a phone call, say). The
+    provider must be able to serve it then, as matching says (one that declined before may have agreed since);
+    it answers the offer like any other."""
+    now = now or utcnow()
+    order = _locked_order(order_id)
+    if actor.role not in ASSIGNING_ROLES or not officer_covers(actor, order.elder.community_id):
+        raise Forbidden(_l("Only an operator or officer of the elder's region can assign an order."))
+    if order.status != "escalated":
+        message = _l("Only an order that needs an operator can be assigned; this one is %(status)s.",
+                     status=order.status)
+        raise Conflict(message, {"status": [message]})
+    chosen = next((c for c in candidates_for(order) if c.provider_id == provider_id), None)
+    if chosen is None:
+        raise invalid("provider_id", _l("This provider cannot serve the order then: it does not offer the "
+                                        "service there, or has no caregiver free."))
+    record("order.assigned", order, actor=actor, provider_id=provider_id)
+    _offer_next(order, Need.for_order(order), now=now, actor=actor, first=chosen)
+    return order
+
+
+def candidates_for(order: WorkOrder) -> list:
+    """Every provider that could serve the stored order now, best first, those asked before included."""
+    return rank(Need.for_order(order), exclude_order_id=order.id)
+
+
+def offer_again(order: WorkOrder, *, now: datetime, actor=None) -> None:
+    """Withdraw the order's open offers and offer it afresh to the best provider now (escalate if none): after
+    its time changed. Providers asked before may be asked again: the visit is another one for them."""
+    for offer in order.offers:
+        if offer.status in ("open", "accepted"):
+            offer.status, offer.answered_at, offer.reason = "withdrawn", now, "Order rescheduled."
+    _offer_next(order, Need.for_order(order), now=now, actor=actor, asked=set())
+
+
+def _offer_next(order: WorkOrder, need: Need, *, now: datetime, actor=None, first=None,
+                asked: set[int] | None = None) -> None:
     """Offer the order to the best provider not yet asked, re-ranked now (load and free time change)."""
-    asked = {o.provider_id for o in order.offers}
+    if asked is None:
+        asked = {o.provider_id for o in order.offers}
     if first is None:
         candidates = rank(need, exclude=asked, exclude_order_id=order.id)
         first = candidates[0] if candidates else None

@@ -1,7 +1,7 @@
 """The elder's and family's pages for care: booking in three steps (what, when, confirm), then "my orders",
 where a visit is cancelled, confirmed and rated, or complained about. An operator on the phone uses the same
 three steps from the elder's profile. Every rule stays in the services; these views only carry the choices."""
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,14 +10,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..catalog.models import Category, Item
-from ..clock import LOCAL, today
+from ..clock import today
 from ..elders.models import Elder
 from ..elders.scope import visible_condition as elder_visible
 from ..elders.scope import visible_elder
 from ..errors import ServiceError
 from ..extensions import db
 from ..vouchers import account
-from ..web.forms import flash_outcome, row_id, submit
+from ..web.forms import flash_outcome, local_moment, row_id, submit
 from . import booking, lifecycle
 from .models import OPEN_STATUSES, WorkOrder
 from .scope import visible_condition, visible_order
@@ -91,15 +91,7 @@ def _item_or_404(item_id) -> Item:
 
 
 def _start(chosen: dict) -> tuple[datetime | None, dict]:
-    try:
-        day = date.fromisoformat(chosen["day"])
-    except ValueError:
-        return None, {"day": [_("Choose a day.")]}
-    try:
-        at = time.fromisoformat(chosen["time"])
-    except ValueError:
-        return None, {"time": [_("Choose a time.")]}
-    return datetime.combine(day, at, LOCAL), {}
+    return local_moment(chosen["day"], chosen["time"])
 
 
 def _quantity(chosen: dict) -> int:

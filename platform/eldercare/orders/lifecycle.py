@@ -3,11 +3,12 @@
 Every change goes through `move()`, which knows API.md's state machine and answers 409 for anything else.
 Voucher money follows the order: held at booking, captured for the provider at completion, released on a
 cancellation before the visit, given back by a reversal when a dispute ends in cancellation."""
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from .. import clock
 from ..audit.services import record
 from ..db import utcnow
 from ..elders.models import FamilyLink
@@ -17,6 +18,7 @@ from ..extensions import db
 from ..geo import distance_km
 from ..providers.models import Caregiver, Provider
 from ..vouchers import holds
+from . import booking, dispatch
 from .dispatch import set_status
 from .models import OPEN_STATUSES, WorkOrder
 from .signals import caregiver_on_the_way
@@ -197,6 +199,36 @@ def cancel(actor, order: WorkOrder, *, reason: str) -> WorkOrder:
     order.cancel_reason = reason.strip()
     move(order, "cancelled", actor=actor, reason=order.cancel_reason)
     holds.release(order, actor=actor)
+    return order
+
+
+def reschedule(actor, order: WorkOrder, *, scheduled_start: datetime, now: datetime | None = None) -> WorkOrder:
+    """Before the visit, the booker, the elder's side or an officer in scope moves it to another time in the same
+    month (the voucher hold is that month's); matching runs again, so the provider who had it may not keep it."""
+    now = now or utcnow()
+    if not (actor.id == order.booked_by_id or speaks_for_elder(actor, order)
+            or officer_covers(actor, order.elder.community_id)):
+        raise Forbidden(_l("You cannot reschedule this order."))
+    order = _locked(order)
+    if order.status not in OPEN_STATUSES:
+        message = _l("Only an order not yet in service can be rescheduled; this one is %(status)s.",
+                     status=order.status)
+        raise Conflict(message, {"status": [message]})
+    booking.check_visit(order.item, scheduled_start, order.quantity, now=now)
+    start = scheduled_start.astimezone(UTC)
+    if start == order.scheduled_start:
+        raise invalid("scheduled_start", _l("That is the time already booked."))
+    if clock.Month.of(start) != clock.Month.of(order.scheduled_start) and order.voucher_fen > 0:
+        raise invalid("scheduled_start", _l("Vouchers are held for the month booked: choose a time in the same "
+                                            "month, or cancel and book anew."))
+    holder = booking.booked_already([(order.elder_id, order.item_id, start)])
+    if holder:
+        raise booking.already_booked(next(iter(holder.values())))
+    before = order.scheduled_start
+    order.scheduled_start, order.scheduled_end = start, booking.end_of(order.item, start, order.quantity)
+    order.caregiver_id = order.accepted_at = None
+    record("order.rescheduled", order, actor=actor, before=before.isoformat(), after=start.isoformat())
+    dispatch.offer_again(order, now=now, actor=actor)
     return order
 
 

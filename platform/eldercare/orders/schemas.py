@@ -199,6 +199,14 @@ class ReasonSchema(ma.Schema):
     reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=400))
 
 
+class AssignSchema(ma.Schema):
+    provider_id = RowId(required=True)
+
+
+class RescheduleSchema(ma.Schema):
+    scheduled_start = ma.fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
+
+
 class ResolveSchema(ma.Schema):
     outcome = ma.fields.String(required=True, validate=validate.OneOf(("confirmed", "cancelled")))
     note = ma.fields.String(required=True, validate=validate.Length(min=1, max=400))

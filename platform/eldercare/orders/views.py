@@ -1,6 +1,6 @@
 """The officers' order pages: the queue of escalated orders nobody took, and one order's page with its
 ranking at booking, the offers made and its full status history."""
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -9,7 +9,10 @@ from sqlalchemy import select
 
 from ..errors import ServiceError
 from ..extensions import db
-from .models import WorkOrder
+from ..providers.models import Provider
+from ..web.forms import flash_outcome, local_moment, row_id, submit
+from . import dispatch, lifecycle
+from .models import OPEN_STATUSES, WorkOrder
 from .scope import visible_condition, visible_order
 
 bp = Blueprint("order_pages", __name__, url_prefix="/orders")
@@ -98,4 +101,48 @@ def detail(order_id):
         order = visible_order(order_id, current_user)
     except ServiceError:
         abort(404)
-    return render_template("orders/detail.html", order=order)
+    return render_template("orders/detail.html", order=order, **_officer_choices(order))
+
+
+def _officer_choices(order) -> dict:
+    """What an operator or officer can do with the order: for an escalated one, the providers who could serve
+    it now (with their phone numbers, to call before assigning); moving or cancelling it before the visit."""
+    if current_user.role not in QUEUE_ROLES or order.status not in OPEN_STATUSES:
+        return dict(may_rearrange=False, candidates=[], phones={})
+    candidates = dispatch.candidates_for(order) if order.status == "escalated" else []
+    phones = dict(db.session.execute(select(Provider.id, Provider.phone).where(
+        Provider.id.in_([c.provider_id for c in candidates]))).all()) if candidates else {}
+    return dict(may_rearrange=True, candidates=candidates, phones=phones)
+
+
+ACTIONS = ("assign", "reschedule", "cancel")
+DONE = {"assign": _l("Offered to the provider. It answers as to any offer; you will see its answer here."),
+        "reschedule": _l("The visit is moved. Providers are asked again for the new time."),
+        "cancel": _l("The order is cancelled; held vouchers went back to the elder.")}
+
+
+@bp.route("/<int:order_id>/<action>", methods=["POST"])
+@login_required
+def act(order_id, action):
+    """An operator's or officer's action on an order before the visit: assign an escalated order to a provider,
+    move the visit, or cancel it (with a reason)."""
+    if action not in ACTIONS:
+        abort(404)
+    if current_user.role not in QUEUE_ROLES:
+        abort(403)
+    try:
+        order = visible_order(order_id, current_user)
+    except ServiceError:
+        abort(404)
+    form = request.form
+    if action == "assign":
+        _result, errors = submit(lambda: dispatch.assign(current_user, order.id, row_id(form.get("provider_id"))),
+                                 general_field="provider_id")
+    elif action == "reschedule":
+        start, errors = local_moment(form.get("day"), form.get("time"))
+        if start is not None:
+            _result, errors = submit(lambda: lifecycle.reschedule(current_user, order, scheduled_start=start))
+    else:
+        _result, errors = submit(lambda: lifecycle.cancel(current_user, order, reason=form.get("reason", "")))
+    flash_outcome(errors, DONE[action])
+    return redirect(url_for(".detail", order_id=order.id))

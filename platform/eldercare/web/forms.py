@@ -1,10 +1,13 @@
 """What every page form does with its service call: nothing kept of a refusal, and errors by field for the page."""
+import re
 from collections.abc import Callable
+from datetime import date, datetime, time
 
 from flask import flash
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from ..clock import LOCAL
 from ..db import MAX_ID
 from ..errors import ServiceError, flatten_errors
 from ..transactions import discard
@@ -41,3 +44,24 @@ def flash_outcome(errors: dict, success) -> None:
     else:
         flash(str(success), "success")
 
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")  # ASCII digits only: fromisoformat takes any script's
+_TIME = re.compile(r"[0-9]{2}:[0-9]{2}(:[0-9]{2})?\Z")
+
+
+def local_moment(day_text, time_text, *, day_field: str = "day", time_field: str = "time"):
+    """A day and a time of day from a form, in Beijing: (the moment, {}) or (None, {field: [message]})."""
+    try:
+        if not _DAY.match(day_text or ""):
+            raise ValueError
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        return None, {day_field: [_("Choose a day.")]}
+    try:
+        if not _TIME.match(time_text or ""):
+            raise ValueError
+        at = time.fromisoformat(time_text)
+    except ValueError:
+        return None, {time_field: [_("Choose a time.")]}
+    return datetime.combine(day, at, LOCAL), {}
