@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 from flask_babel import format_datetime
-
 from sqlalchemy import select
 
 from eldercare.extensions import db
