@@ -228,3 +228,37 @@ def test_the_order_page_leads_back_and_shows_the_ranking_to_officers_only(flow, 
     pages.logout()
     pages.login(f["city"].operator.username)
     assert "预约时的服务商排序" in text(pages.client.get(f"/orders/{oid}"))
+
+
+def test_the_caregiver_can_call_and_find_the_elder_sees_the_week_and_hears_of_a_check_in_far_from_home(flow, pages):
+    f = flow
+    f["city"].elder.phone = "13812345678"
+    db.session.commit()
+    later = f["api"].as_(f["family"]).post("/api/v1/orders", json={
+        "elder_id": f["city"].elder.id, "item_id": f["city"].lunch.id,
+        "scheduled_start": (f["start"] + timedelta(days=2)).isoformat()}).json
+    assert f["api"].as_(f["provider"].admin).post(f"/api/v1/orders/{later['id']}/accept", json={
+        "caregiver_id": f["provider"].team[0].id}).status_code == 200
+    oid = f["order"]["id"]
+    with time_machine.travel(f["start"] - timedelta(minutes=30)):
+        pages.login(f["carer"].username)
+        page = text(pages.client.get("/caregiver/today"))
+        assert 'href="tel:13812345678"' in page and 'href="geo:32.49,119.93' in page
+        assert "接下来几天" in page and (f["start"] + timedelta(days=2)).strftime("%m-%d") in page
+        token = pages.token("/caregiver/today")
+        pages.client.post(f"/caregiver/orders/{oid}/on-the-way", data={"csrf_token": token})
+        assert "已出发，正在路上" in text(pages.client.get("/caregiver/today"))  # not "accepted" any more
+        far = pages.client.post(f"/caregiver/orders/{oid}/check-in",  # 0.06 degrees north: about 6.7 km
+                                data={"csrf_token": token, "lat": "32.5500", "lng": "119.9300"}, follow_redirects=True)
+    assert "公里" in text(far) and "民政局会核查" in text(far)
+    assert db.session.get(WorkOrder, oid).status == "in_service"  # recorded all the same
+
+
+def test_a_check_in_at_the_door_says_nothing_of_distance(flow, pages):
+    f = flow
+    with time_machine.travel(f["start"] - timedelta(minutes=5)):
+        pages.login(f["carer"].username)
+        near = pages.client.post(f"/caregiver/orders/{f['order']['id']}/check-in", follow_redirects=True, data={
+            "csrf_token": pages.token("/caregiver/today"), "lat": "32.4901", "lng": "119.9301"})
+    assert "已签到，服务开始" in text(near)
+    assert "民政局会核查" not in text(near)

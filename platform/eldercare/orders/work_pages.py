@@ -1,6 +1,8 @@
 """The provider's and caregiver's pages for work orders: the provider's queue of offers (accept with a
 caregiver who can go, or decline with a reason) and orders in hand; the caregiver's visits today with
 "on my way", check-in and check-out, which take the phone's position (static/js/visit.js)."""
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -8,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from .. import clock
+from ..audit.rules import DISTANCE_LIMIT_M
 from ..errors import ServiceError
 from ..extensions import db
 from ..providers.models import Caregiver
@@ -19,6 +22,7 @@ from .scope import visible_order
 
 bp = Blueprint("work_pages", __name__)
 DONE = ("completed", "confirmed", "disputed", "settled")
+COMING_DAYS = 7  # the caregiver's list shows this many days after today
 
 
 def _provider_admin():
@@ -116,7 +120,13 @@ def today():
             (WorkOrder.scheduled_start >= start) & (WorkOrder.scheduled_start < end)
             & WorkOrder.status.in_(("accepted", "completed", "confirmed"))))
         .order_by(WorkOrder.scheduled_start)).all()
-    return render_template("orders/today.html", visits=visits, day=day)
+    # The week ahead, to plan the days: only to read (checking in is for today).
+    coming = db.session.scalars(
+        select(WorkOrder).where(WorkOrder.caregiver_id == me.id, WorkOrder.status == "accepted",
+                                WorkOrder.scheduled_start >= end,
+                                WorkOrder.scheduled_start < clock.day_bounds(day + timedelta(days=COMING_DAYS))[0])
+        .order_by(WorkOrder.scheduled_start).limit(100)).all()
+    return render_template("orders/today.html", visits=visits, coming=coming, day=day)
 
 
 def _position(form) -> tuple[float, float] | None:
@@ -154,6 +164,11 @@ def visit_step(order_id, step):
         flash(_("Your position is needed to record the visit. Allow this page to use your location, then "
                 "press the button again."), "error")
         return redirect(url_for(".today"))
-    _result, errors = submit(lambda: action(order, request.form, at))
+    done, errors = submit(lambda: action(order, request.form, at))
     flash_outcome(errors, VISIT_DONE[step])
+    metres = getattr(done, {"check-in": "check_in_distance_m", "check-out": "check_out_distance_m"}.get(step, ""),
+                     None)
+    if metres is not None and metres > DISTANCE_LIMIT_M:  # recorded all the same: the phone may be wrong
+        flash(_("This was recorded %(km)s km from the elder's home. If you are not there, tell your provider: "
+                "the bureau reviews visits far from home.", km=f"{metres / 1000:.1f}"), "warning")
     return redirect(url_for(".today"))
