@@ -1,11 +1,14 @@
 """The operator's elder pages: list and search, registration with inline Chinese errors, the profile, and
 recording a death from it."""
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from eldercare import clock
 from eldercare.elders.models import Elder
+from eldercare.orders.models import WorkOrder
 
-from ..factories import ElderFactory, UserFactory
+from ..factories import ElderFactory, ItemFactory, UserFactory
 from .conftest import payload
 
 
@@ -68,14 +71,28 @@ def test_a_recorded_death_shows_on_the_profile(pages, place, db):
     elder = ElderFactory(community_id=place.community_a.id)
     pages.login(place.operator_a.username)
     path = f"/elders/{elder.id}"
-    response = pages.client.post(f"{path}/events", data={
-        "csrf_token": pages.token(path), "kind": "death", "occurred_on": clock.today().isoformat(), "note": "家属告知"})
+    order = WorkOrder(elder_id=elder.id, item_id=ItemFactory().id, status="escalated",
+                      scheduled_start=clock.now() + timedelta(days=2), scheduled_end=clock.now() + timedelta(days=2),
+                      price_fen=1500, voucher_fen=0, copay_fen=1500, pay_with="self", ranking=[])
+    db.session.add(order)
+    db.session.commit()
+    event = {"csrf_token": pages.token(path), "kind": "death", "occurred_on": clock.today().isoformat(), "note": "家属告知"}
+    asked = pages.client.post(f"{path}/events", data=event)  # one tap asks first, saying what it will do
+    assert asked.status_code == 200
+    confirm = asked.get_data(as_text=True)
+    assert "确认" in confirm and "1 个未完成的工单将被取消" in confirm and 'name="confirmed" value="yes"' in confirm
+    db.session.refresh(elder)
+    assert elder.status == "active" and db.session.get(WorkOrder, order.id).status == "escalated"  # nothing yet
+    response = pages.client.post(f"{path}/events", data=event | {"confirmed": "yes"})
     assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, order.id).status == "cancelled"
     html = pages.client.get(path).get_data(as_text=True)
     assert "状态：已故" in html and "不能再为这位老人预约服务" in html
     assert "在册 → 已故" in html
     again = pages.client.post(f"{path}/events", data={
-        "csrf_token": pages.token(path), "kind": "hospital_admission", "occurred_on": clock.today().isoformat()})
+        "csrf_token": pages.token(path), "kind": "hospital_admission", "occurred_on": clock.today().isoformat(),
+        "confirmed": "yes"})
     assert again.status_code == 422 and "老人已故，无法办理" in again.get_data(as_text=True)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from .. import clock
 from ..errors import ServiceError
 from ..extensions import db
+from ..orders.models import OPEN_STATUSES, WorkOrder
 from ..regions.models import Region
 from ..web.forms import submit
 from . import registry, services
@@ -157,11 +158,19 @@ def record_event(elder_id):
     except ServiceError:
         abort(404)
     form = {k: v for k, v in request.form.items() if k in ("kind", "occurred_on", "note") and v.strip()}
-    event, errors = submit(lambda: registry.record_event(current_user, elder, **EventCreateSchema().load(form)),
-                           general_field="kind")
-    if event is not None:
-        flash(_("Recorded. The elder is now: %(status)s.", status=STATUS_LABELS[elder.status]), "success")
-        return redirect(url_for(".profile", elder_id=elder.id))
+    if request.form.get("confirmed") != "yes":  # it takes effect at once: say what it does, then ask again
+        data, errors = submit(lambda: EventCreateSchema().load(form), general_field="kind")
+        if data is not None:
+            open_orders = db.session.scalar(select(func.count(WorkOrder.id)).where(
+                WorkOrder.elder_id == elder.id, WorkOrder.status.in_(OPEN_STATUSES)))
+            return render_template("elders/confirm_event.html", elder=elder, data=data, form=form,
+                                   open_orders=open_orders)
+    else:
+        event, errors = submit(lambda: registry.record_event(current_user, elder, **EventCreateSchema().load(form)),
+                               general_field="kind")
+        if event is not None:
+            flash(_("Recorded. The elder is now: %(status)s.", status=STATUS_LABELS[elder.status]), "success")
+            return redirect(url_for(".profile", elder_id=elder.id))
     db.session.refresh(elder)
     return render_template("elders/profile.html", elder=elder, can_record=True, event_options=EVENT_OPTIONS,
                            errors=errors, form=request.form), 422
