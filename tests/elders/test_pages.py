@@ -76,7 +76,8 @@ def test_a_recorded_death_shows_on_the_profile(pages, place, db):
                       price_fen=1500, voucher_fen=0, copay_fen=1500, pay_with="self", ranking=[])
     db.session.add(order)
     db.session.commit()
-    event = {"csrf_token": pages.token(path), "kind": "death", "occurred_on": clock.today().isoformat(), "note": "家属告知"}
+    event = {"csrf_token": pages.token(path), "kind": "death", "occurred_on": clock.today().isoformat(),
+             "note": "家属告知"}
     asked = pages.client.post(f"{path}/events", data=event)  # one tap asks first, saying what it will do
     assert asked.status_code == 200
     confirm = asked.get_data(as_text=True)
