@@ -41,6 +41,7 @@ from eldercare.orders.models import WorkOrder
 from eldercare.providers.models import Availability, Caregiver, Certificate, ProviderDocument
 from eldercare.servicepoints import services as point_services
 from eldercare.servicepoints.models import PointItem, ServicePoint
+from eldercare.vouchers.models import VoucherPolicy, VoucherTier
 
 from ..conftest import ApiClient, _empty_all_tables
 from ..factories import (
@@ -235,13 +236,19 @@ def _build(app) -> World:
         assert drawn.status_code == 201 and len(drawn.json["order_ids"]) == 1, drawn.json
         sample_ids.append(drawn.json["id"])
 
+    # A voucher policy of the district, years ahead: it pays for nothing in this world.
+    policy = VoucherPolicy(region_id=district.id, name="矩阵政策", valid_from=date(2031, 1, 1), valid_to=None,
+                           tiers=[VoucherTier(care_level="moderate", hardship="any", monthly_fen=100, copay_percent=0)])
+    _db.session.add(policy)
+    _db.session.commit()
+
     tokens = {name: make_token(user) for name, user in users.items()}
     cookies = {name: _cookie(app, user) for name, user in users.items()}
     ids = dict(order_id=order["id"], elder_id=elder.id, plan_id=plan.json["id"], item_id=lunch.id,
                provider_id=a.id, caregiver_id=carer.id, document_id=document.id, notification_id=note.id,
                user_id=target.id, district_id=district.id, payment_id=paid.json["id"], statement_id=statement[a.id],
                past_order=past[0].id, community_id=home.id, point_id=canteen.id, card=card, finding_id=found[0].id,
-               case_id=cases[past[0].id], sample_id=sample_ids[0])
+               case_id=cases[past[0].id], sample_id=sample_ids[0], policy_id=policy.id)
     other_ids = dict(order=other["id"], elder=other_elder.id, provider=b.id, b_caregiver=b_carer.id,
                      district=elsewhere.id, statement=statement[b.id], past_order=past[1].id, b_point=b_point.id,
                      second_point=a_second.id, finding=found[1].id, case=cases[past[1].id], sample=sample_ids[1])
@@ -302,6 +309,7 @@ def bodies(ids: dict) -> dict:
         "/api/v1/orders/<int:order_id>/reject": {"reason": "人手不够"},
         "/api/v1/orders/<int:order_id>/cancel": {"reason": "不需要了"},
         "/api/v1/orders/<int:order_id>/assign": {"provider_id": ids["provider_id"]},
+        "/api/v1/voucher-policies/<int:policy_id>": {"valid_to": "2031-12"},
         "/api/v1/orders/<int:order_id>/reschedule": {"scheduled_start": next_monday(15).isoformat()},
         "/api/v1/orders/<int:order_id>/check-in": visit,
         "/api/v1/orders/<int:order_id>/check-out": visit | {"service_note": "送餐"},
@@ -560,6 +568,7 @@ EXPECTED = {
     # /api/v1/voucher-policies
     ("GET", "/api/v1/voucher-policies"):                                             "401    ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/api/v1/voucher-policies"):                                            "401    ok     ok     403    403    403    403    403    403    403",
+    ("PATCH", "/api/v1/voucher-policies/<int:policy_id>"):                           "401    ok     ok     404    403    403    403    403    403    403",
     # pages (server-rendered)
     ("GET", "/audit/calls"):                                                         "login  ok     ok     ok     ok     403    403    403    403    403",
     ("GET", "/audit/cases/<int:case_id>"):                                           "login  ok     ok     ok     403    403    403    403    403    403",
@@ -587,6 +596,7 @@ EXPECTED = {
     ("POST", "/bureau/settlements"):                                                 "login  403    ok     ok     403    403    403    403    403    403",
     ("GET", "/bureau/voucher-policies"):                                             "login  ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/bureau/voucher-policies"):                                            "login  ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/bureau/voucher-policies/<int:policy_id>/end"):                        "login  ok     ok     404    403    403    403    403    403    403",
     ("GET", "/bureau/vouchers"):                                                     "login  ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/bureau/vouchers"):                                                    "login  ok     ok     ok     403    403    403    403    403    403",
     ("GET", "/care-plans"):                                                          "login  ok     ok     ok     ok     403    403    ok     ok     403",
@@ -760,6 +770,8 @@ CROSS = [
         ("GET", "/elders/<int:elder_id>"),
         ("GET", "/orders/<int:order_id>"),
         ("POST", "/orders/<int:order_id>/<action>"),
+        ("PATCH", "/api/v1/voucher-policies/<int:policy_id>"),
+        ("POST", "/bureau/voucher-policies/<int:policy_id>/end"),
     ]],
     # A caregiver on another caregiver's visit (甲's second caregiver on the first one's), and on 乙's.
     *[(method, rule, "caregiver_other", {}, "404") for method, rule in [

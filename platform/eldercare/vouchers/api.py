@@ -1,14 +1,24 @@
 """/api/v1/voucher-policies, /voucher-issuances, /elders/{id}/voucher-account."""
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..apibase import Blueprint, document_errors, login_required, paginate_query, roles_required
 from ..elders.scope import visible_elder
+from ..errors import NotFound
+from ..extensions import db
 from ..regions.services import descendant_ids
 from ..transactions import as_stored
 from . import account, issuance, policies
 from .models import VoucherPolicy
-from .schemas import IssuanceCreateSchema, IssuanceSchema, PolicyCreateSchema, PolicySchema, VoucherAccountSchema
+from .schemas import (
+    IssuanceCreateSchema,
+    IssuanceSchema,
+    PolicyAmendSchema,
+    PolicyCreateSchema,
+    PolicySchema,
+    VoucherAccountSchema,
+)
 
 blp = Blueprint("vouchers", __name__, url_prefix="/api/v1", description="Service vouchers")
 
@@ -35,6 +45,22 @@ def list_policies(pagination_parameters):
     if current_user.role == "bureau":
         stmt = stmt.where(VoucherPolicy.region_id.in_(descendant_ids(current_user.scope_region_id)))
     return paginate_query(stmt, pagination_parameters)
+
+
+@blp.route("/voucher-policies/<int:policy_id>", methods=["PATCH"])
+@document_errors(404, 409)
+@roles_required("bureau", "admin")
+@blp.arguments(PolicyAmendSchema)
+@blp.response(200, PolicySchema)
+def amend_policy(data, policy_id):
+    """End a policy (`valid_to`) or change its tiers, in months it has not paid anything in yet (409 naming the
+    field otherwise); an empty body is a 422."""
+    policy = db.session.get(VoucherPolicy, policy_id)
+    if policy is None or (current_user.role == "bureau"
+                          and policy.region_id not in descendant_ids(current_user.scope_region_id)):
+        raise NotFound(_l("No such policy."))
+    changes = {k: data[k] for k in ("valid_to", "tiers") if k in data}
+    return as_stored(policies.amend_policy(current_user, policy, **changes))
 
 
 @blp.route("/voucher-issuances", methods=["POST"])

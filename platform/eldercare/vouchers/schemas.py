@@ -24,6 +24,11 @@ class PolicyCreateSchema(ma.Schema):
     monthly_budget_fen = ma.fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
 
 
+class PolicyAmendSchema(ma.Schema):
+    valid_to = MonthField(allow_none=True, metadata={"description": "the last month; null: until replaced"})
+    tiers = ma.fields.List(ma.fields.Nested(TierSchema))
+
+
 class PolicySchema(ma.Schema):
     id = ma.fields.Integer()
     region_id = ma.fields.Integer()

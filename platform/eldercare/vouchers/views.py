@@ -14,7 +14,7 @@ from ..elders.scope import visible_condition, visible_elder
 from ..errors import ServiceError
 from ..extensions import db
 from ..regions.models import Region
-from ..web.forms import submit
+from ..web.forms import fen_from_yuan, flash_outcome, row_id, submit, whole_number
 from . import account, issuance
 from .eligibility import explain
 from .models import VoucherGrant
@@ -100,7 +100,7 @@ def _month_facts(period: str) -> dict:
 
 
 POLICY_ROWS = [(level, hardship) for level in ("mild", "moderate", "severe", "total")
-               for hardship in ("any", "dibao", "tekun")]
+               for hardship in ("any", "low_income", "dibao", "tekun")]
 
 
 @bp.route("/bureau/voucher-policies", methods=["GET", "POST"])
@@ -125,20 +125,26 @@ def policies_page():
             for level, hardship in POLICY_ROWS:
                 yuan, copay = form.get(f"fen_{level}_{hardship}", "").strip(), form.get(f"copay_{level}_{hardship}", "")
                 if yuan:
-                    try:
-                        tiers.append(dict(care_level=level, hardship=hardship, monthly_fen=round(float(yuan) * 100),
-                                          copay_percent=int(copay or 0)))
-                    except ValueError:
+                    fen, percent = fen_from_yuan(yuan), whole_number(copay or "0")
+                    if fen is None or percent is None:
                         message = _("Amounts are numbers of yuan; co-payments whole percentages.")
-                        raise ServiceError(message, {"tiers": [message]}, code=422) from None
+                        raise ServiceError(message, {"tiers": [message]}, code=422)
+                    tiers.append(dict(care_level=level, hardship=hardship, monthly_fen=fen, copay_percent=percent))
             budget = form.get("monthly_budget_yuan", "").strip()
+            budget_fen = fen_from_yuan(budget) if budget else None
+            if budget and budget_fen is None:
+                message = _("Amounts are numbers of yuan; co-payments whole percentages.")
+                raise ServiceError(message, {"monthly_budget_yuan": [message]}, code=422)
+            carry = whole_number(form.get("carry_over_months") or "0")
+            if carry is None:
+                raise ServiceError(_("Write a whole number of months."),
+                                   {"carry_over_months": [_("Write a whole number of months.")]}, code=422)
             valid_from = month_from(form.get("valid_from", ""), "valid_from")
             valid_to = month_from(form["valid_to"], "valid_to") if form.get("valid_to") else None
             return create_policy(
-                current_user, region_id=int(form.get("region_id") or 0), name=form.get("name", "").strip(),
+                current_user, region_id=row_id(form.get("region_id")) or 0, name=form.get("name", "").strip(),
                 valid_from=valid_from, valid_to=valid_to, tiers=tiers,
-                categories=form.getlist("categories"), carry_over_months=int(form.get("carry_over_months") or 0),
-                monthly_budget_fen=round(float(budget) * 100) if budget else None)
+                categories=form.getlist("categories"), carry_over_months=carry, monthly_budget_fen=budget_fen)
 
         policy, errors = submit(fields)
         if policy is not None:
@@ -148,3 +154,25 @@ def policies_page():
         VoucherPolicy.region_id.in_([d.id for d in districts])).order_by(VoucherPolicy.valid_from.desc())).all()
     return render_template("vouchers/policies.html", policies=policies, districts=districts, categories=categories,
                            rows=POLICY_ROWS, errors=errors, form=form), 422 if errors else 200
+
+
+@bp.route("/bureau/voucher-policies/<int:policy_id>/end", methods=["POST"])
+@login_required
+def end_policy(policy_id):
+    """End a policy with a last month (or make it open again), so that a new one can follow."""
+    from ..regions.services import descendant_ids
+    from .models import VoucherPolicy
+    from .policies import amend_policy
+
+    if current_user.role not in ("bureau", "admin"):
+        abort(403)
+    policy = db.session.get(VoucherPolicy, policy_id)
+    if policy is None or (current_user.role == "bureau"
+                          and policy.region_id not in descendant_ids(current_user.scope_region_id)):
+        abort(404)
+    text = request.form.get("valid_to", "").strip()
+    done, errors = submit(lambda: amend_policy(current_user, policy,
+                                               valid_to=month_from(text, "valid_to") if text else None))
+    flash_outcome(errors, _("The policy “%(name)s” now runs until %(month)s.", name=policy.name,
+                            month=text or _("it is replaced")))
+    return redirect(url_for(".policies_page"))

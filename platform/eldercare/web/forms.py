@@ -65,3 +65,21 @@ def local_moment(day_text, time_text, *, day_field: str = "day", time_field: str
     except ValueError:
         return None, {time_field: [_("Choose a time.")]}
     return datetime.combine(day, at, LOCAL), {}
+
+
+_YUAN = re.compile(r"[0-9]{1,9}([.][0-9]{1,2})?\Z")
+
+
+def fen_from_yuan(text) -> int | None:
+    """"4.50" -> 450; None unless ASCII digits with at most two decimals (no float: no nan, inf or 1e9)."""
+    text = (text or "").strip()
+    if not _YUAN.match(text):
+        return None
+    whole, _dot, cents = text.partition(".")
+    return int(whole) * 100 + int((cents + "00")[:2])
+
+
+def whole_number(text) -> int | None:
+    """A form's whole number in ASCII digits, or None."""
+    text = (text or "").strip()
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
