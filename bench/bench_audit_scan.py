@@ -1,10 +1,15 @@
 """The anomaly scan over a month of visits: N orders (150,000 by default, the reference city's month) checked in
-last month by caregivers who work two visits a day, with 1% of them planted to break each order-level rule
-(overlap across providers by one phone, far from home, too short, too long, after a death, in hospital,
-impossible travel, a future time, booked too often, an expired certificate) and about a tenth of the providers
-made to spike against their three previous months. Times `rules.scan` over the month, then checks that every
-planted order was found and no clean one flagged, rule by rule. Printed beside its baseline from the same run:
-a plain scan of the same orders (count and sum over the month) and one window pass over them.
+last month: four fifths home visits by caregivers who work two visits a day, for elders who each book one or two
+items a few times a month, and one fifth lunches at the counters of the providers' canteens, each canteen elder
+eating at one canteen on 8 to 22 days. 1% of N are planted to break each order-level rule (overlap across
+providers by one phone, far from home, too short, too long, after a death, in hospital, impossible travel, a
+future time, booked too often, an expired certificate, one lunch at two canteens) and about a tenth of the
+providers made to spike against their three previous months. Booked too often is planted from the rule's own
+limit in this city (FREQUENT_FACTOR times the other elders' mean for the item, at least FREQUENT_MIN): each
+planted elder has twice the limit, and the visits past the limit are the planted findings. Times `rules.scan`
+over the month, then checks that every planted order was found and no clean one flagged, rule by rule (exit
+status 1 if not). Printed beside its baseline from the same run: a plain scan of the same orders (count and sum
+over the month) and one window pass over them.
 
     DATABASE_URL=postgresql://... .venv/bin/python -m bench.bench_audit_scan [--orders 150000]
 
@@ -12,9 +17,10 @@ Target (DESIGN.md, "Performance targets"): under 10 s on PostgreSQL."""
 import argparse
 import math
 import random
+import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -31,12 +37,17 @@ from eldercare.extensions import db
 from eldercare.orders.models import WorkOrder
 from eldercare.providers.models import Caregiver, Certificate, Provider
 from eldercare.regions.models import Region
+from eldercare.servicepoints.models import CheckIn, ServicePoint
 from tests.scratch import scratch_database
 
 TARGET_S = 10.0
 CITY = (32.45, 119.92)  # the centre; homes within about 10 km
 SLOTS = ((8, 0), (14, 0))  # each caregiver's two visits a day, Beijing time
 FAR_FUTURE_DAYS = 30
+VISITS_A_MONTH = (1, 8)  # an elder's visits in the month, fewest and most
+CANTEEN_SHARE = 5  # a fifth of the month's orders are lunches at the canteens' counters ...
+LUNCHES_A_MONTH = (8, 22)  # ... each canteen elder's, at one canteen, on this many days
+MEAL_VOUCHER_FEN = 840
 
 
 def main() -> None:
@@ -49,13 +60,16 @@ def main() -> None:
         with app.app_context():
             db.create_all()
             try:
-                run(args.orders, random.Random(args.seed))  # nosec B311  a reproducible city
+                as_planted = run(args.orders, random.Random(args.seed))  # nosec B311  a reproducible city
             finally:
                 db.session.remove()
                 db.engine.dispose()
+    if not as_planted:
+        sys.exit(1)
 
 
-def run(n: int, rng: random.Random) -> None:
+def run(n: int, rng: random.Random) -> bool:
+    """Build, plant and scan the month; whether every planted order was found and no clean one flagged."""
     month = clock.this_month().previous()
     days = (month.next().first_day - month.first_day).days
     build_start = time.perf_counter()
@@ -65,8 +79,9 @@ def run(n: int, rng: random.Random) -> None:
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("ANALYZE"))
     db.session.commit()
-    print(f"built {len(city.orders):,} orders of {month} ({n:,} in the month), {len(city.caregivers):,} caregiver "
-          f"registrations, {len(city.providers)} providers in {time.perf_counter() - build_start:.1f} s")
+    print(f"built {len(city.orders) + len(city.meals):,} orders of {month} ({len(city.orders):,} home visits, "
+          f"{len(city.meals):,} canteen lunches), {len(city.caregivers):,} caregiver registrations, "
+          f"{len(city.providers)} providers and canteens in {time.perf_counter() - build_start:.1f} s")
 
     start = time.perf_counter()
     report = rules.scan(month.first_day, month.last_day)
@@ -77,6 +92,13 @@ def run(n: int, rng: random.Random) -> None:
     db.session.commit()
     rescanning = time.perf_counter() - start
     assert again.findings == 0, again
+    span = rules.Span(month.first_day, month.last_day, clock.now())
+    took = {}  # each rule's query alone, as the scan runs it, for where the time goes
+    for rule, query in rules.RULE_QUERIES.items():
+        start = time.perf_counter()
+        query(span)
+        took[rule] = time.perf_counter() - start
+    db.session.commit()
 
     found = defaultdict(set)
     for rule, order_id in db.session.execute(select(Finding.rule, Finding.order_id)):
@@ -88,7 +110,8 @@ def run(n: int, rng: random.Random) -> None:
           f"{again.findings} new")
     print(f"  baseline: a plain scan of the same orders (count, sum) {baseline:.3f} s, one window pass (lag per "
           f"caregiver) {window:.3f} s; ratio {scanning / baseline:.0f}x the plain scan, "
-          f"{scanning / window:.1f}x the window pass (the scan runs 11 rules, several with window passes)")
+          f"{scanning / window:.1f}x the window pass (the scan runs {len(rules.RULES)} rules, several with window "
+          f"passes)")
     all_ok = True
     for rule in rules.RULES:
         want, got = planted[rule], found[rule]
@@ -100,8 +123,9 @@ def run(n: int, rng: random.Random) -> None:
         all_ok &= not missed and not clean
         unit = "providers" if rule == "spend_spike" else "orders"
         print(f"  {rule:20s} planted {len(want):6,} {unit:9s} found {hit:6,}  missed {missed:4,}  "
-              f"clean ones flagged {clean:4,}")
+              f"clean ones flagged {clean:4,}  (its query alone {took[rule]:.2f} s)")
     print("  all planted found, no clean one flagged" if all_ok else "  NOT all as planted: see above")
+    return all_ok
 
 
 def baselines(month) -> tuple[float, float]:
@@ -118,6 +142,26 @@ def baselines(month) -> tuple[float, float]:
     window = time.perf_counter() - start
     db.session.commit()
     return plain, window
+
+
+def frequent_limits(orders):
+    """The frequent_booking rule's limit as it will compute it over `orders` (no visits in the months before,
+    so the usual count is the other elders' mean for the item): the limit per item for an elder not yet
+    booking it, and a function giving it for one elder and item."""
+    counts = Counter((o["elder"], o["item"].id) for o in orders)
+    total, pairs = Counter(), Counter()
+    for (_elder, item_id), count in counts.items():
+        total[item_id] += count
+        pairs[item_id] += 1
+
+    def limit(usual):
+        return max(usual * rules.FREQUENT_FACTOR, rules.FREQUENT_MIN)
+
+    def limit_of(elder, item_id):
+        others = pairs[item_id] - 1
+        return limit((total[item_id] - counts[elder, item_id]) / others if others else 0.0)
+
+    return {item_id: limit(total[item_id] / pairs[item_id]) for item_id in pairs}, limit_of
 
 
 def insert_plain(table, rows: list[dict]) -> None:
@@ -153,20 +197,69 @@ class City:
                           for p in range(max(4, n // 1200))]
         db.session.add_all(self.providers)
         db.session.flush()
+        home = n - n // CANTEEN_SHARE  # the home visits; the rest are lunches at a canteen's counter
         per_carer = days * len(SLOTS)
         self.caregivers = [dict(id=c + 1, provider_id=self.providers[c % len(self.providers)].id, name=f"护理员{c}",
                                 phone=f"139{c:08d}", certificate=date(2099, 1, 1))
-                           for c in range(math.ceil(n / per_carer))]
-        self.elders = [self.elder() for _ in range(max(len(self.caregivers) + 1, n // 5))]
+                           for c in range(math.ceil(home / per_carer))]
+        # The month's bookings as a city makes them: each elder uses one or two of the items (a habit) a few
+        # times a month (VISITS_A_MONTH), so that an elder's usual count of an item is a few, as the
+        # frequent_booking rule expects of a real city; the bookings fall into the caregivers' slots in random
+        # order.
+        self.elders, bookings = [], []
+        while len(bookings) < home:
+            elder = len(self.elders)
+            self.elders.append(self.elder())
+            habit = self.rng.sample(self.items, self.rng.randint(1, 2))
+            bookings += [(elder, self.rng.choice(habit)) for _ in range(self.rng.randint(*VISITS_A_MONTH))]
+        del bookings[home:]
+        self.rng.shuffle(bookings)
+        taken = set()  # (elder, the visit's place in the caregivers' days): no elder has two visits at once
+        for i in range(home):
+            while (bookings[i][0], i % per_carer) in taken:
+                if i + 1 == home:  # the last one: a new elder's single visit
+                    self.elders.append(self.elder())
+                    bookings[i] = (len(self.elders) - 1, bookings[i][1])
+                    break
+                j = self.rng.randrange(i + 1, home)
+                bookings[i], bookings[j] = bookings[j], bookings[i]
+            taken.add((bookings[i][0], i % per_carer))
         self.events = []
         self.orders = []
-        for i in range(n):
+        for i, (elder, item) in enumerate(bookings):
             c, k = divmod(i, per_carer)
             day, slot = divmod(k, len(SLOTS))
-            elder = (c + day * 31 + slot * 17) % len(self.elders)
-            item = self.items[self.rng.randrange(len(self.items))]
             self.orders.append(self.visit(i + 1, self.caregivers[c], elder, item, day, slot))
+        self.canteens()
         self.history = []
+
+    def canteens(self) -> None:
+        """A canteen for each provider, serving a lunch item of its own; some of the elders each eat lunch at
+        one canteen on a number of days of the month (LUNCHES_A_MONTH), 11:00 to 12:30, recorded at the
+        counter (a completed order at the point and its check-in row), until the month has n // CANTEEN_SHARE
+        lunches."""
+        meal = self.items[0].category
+        self.lunch = Item(code="b.lunch", category=meal, name="堂食午餐", name_en="Canteen lunch", price_fen=1200,
+                          unit="份", duration_minutes=30)
+        self.points = [ServicePoint(provider_id=p.id, name=f"基准食堂{k}", kind="canteen",
+                                    community_id=self.community.id, lat=p.base_lat, lng=p.base_lng, hours=[],
+                                    daily_capacity=1000, status="approved") for k, p in enumerate(self.providers)]
+        db.session.add_all([self.lunch, *self.points])
+        db.session.flush()
+        self.meals = []
+        want, next_id = self.n // CANTEEN_SHARE, len(self.orders) + 1
+        diners = iter(self.rng.sample(range(len(self.elders)), len(self.elders)))
+        while len(self.meals) < want:
+            elder, where = next(diners), self.rng.choice(self.points)
+            days = self.rng.sample(range(self.days), min(self.days, self.rng.randint(*LUNCHES_A_MONTH)))
+            for day in days[:want - len(self.meals)]:
+                self.meals.append(self.meal(next_id, elder, where, day, self.rng.randint(0, 90)))
+                next_id += 1
+
+    def meal(self, order_id, elder, where, day, minutes_after_eleven) -> dict:
+        served_on = self.month.first_day + timedelta(days=day)
+        at = clock.at_local(served_on, clock_time(11)) + timedelta(minutes=minutes_after_eleven)
+        return dict(id=order_id, elder=elder, item=self.lunch, point=where, served_on=served_on, at=at)
 
     def elder(self) -> dict:
         lat, lng = offset(*CITY, self.rng.uniform(-9000, 9000), self.rng.uniform(-9000, 9000))
@@ -264,26 +357,60 @@ class City:
             self.caregivers.append(twin)
             self.orders[other]["carer"] = twin
             planted["overlap"] |= {o["id"], self.orders[other]["id"]}
-        # Booked too often: 20 visits of one item at 20 different times for one elder; the 11th on are findings.
-        while len(planted["frequent_booking"]) < share:
-            elder, item = self._own_elder(), self.items[0]
-            group = []
+        # Booked too often: one elder given twice the rule's limit of visits of one item at distinct times, the
+        # limit as the clean city makes it (FREQUENT_FACTOR times the usual count per elder, at least
+        # FREQUENT_MIN); the items take turns. Which visits are findings is settled from the city as planted.
+        groups, expected, turn = [], 0, 0
+        clean_limits, _limit_of = frequent_limits(self.orders)
+        while expected < share:
+            item, turn = self.items[turn % len(self.items)], turn + 1
+            limit = math.floor(clean_limits[item.id])
+            elder, group = self._own_elder(), []
             for ids in sorted(by_slot.values(), key=lambda _: self.rng.random()):
                 i = next((i for i in ids if i not in used and self.orders[i]["item"] is item
                           and self.orders[i]["carer"]["id"] not in cert_carers), None)
                 if i is not None:
                     used.add(i)
                     group.append(self.orders[i])
-                if len(group) == 20:
+                if len(group) == 2 * limit:
                     break
             for o in group:
                 o["elder"] = elder
+            groups.append((elder, item, group))
+            expected += len(group) - limit
+        _usual, limit_of = frequent_limits(self.orders + self.meals)
+        counts = Counter((o["elder"], o["item"].id) for o in self.orders + self.meals)
+        for elder, item, group in groups:
             group.sort(key=lambda o: (o["check_in_at"], o["id"]))
-            planted["frequent_booking"] |= {o["id"] for o in group[10:]}
+            limit = limit_of(elder, item.id)
+            if len(group) < 1.5 * limit:
+                raise RuntimeError(f"a planted group of {len(group)} visits is not clearly over the limit {limit}")
+            planted["frequent_booking"] |= {o["id"] for rank, o in enumerate(group, 1) if rank > limit}
+        planted_pairs = {(elder, item.id) for elder, item, _group in groups}
+        over = [pair for pair, count in counts.items() if pair not in planted_pairs and count > limit_of(*pair)]
+        if over:
+            raise RuntimeError(f"the clean city books too often by itself: {over[:5]}")
+        # One lunch at two canteens: of two elders eating at different canteens on one day, the second's lunch
+        # becomes the first's; both of the first's lunches that day are findings.
+        by_day = defaultdict(list)
+        for m in self.meals:
+            by_day[m["served_on"]].append(m)
+        meal_used = set()
+        while len(planted["meal_at_two_points"]) < share:
+            m = self.rng.choice(self.meals)
+            other = next((o for o in self.rng.sample(by_day[m["served_on"]], min(50, len(by_day[m["served_on"]])))
+                          if o["point"] is not m["point"] and o["id"] not in meal_used), None)
+            if m["id"] in meal_used or other is None or other["at"] == m["at"]:
+                continue
+            meal_used |= {m["id"], other["id"]}
+            other["elder"] = m["elder"]
+            planted["meal_at_two_points"] |= {m["id"], other["id"]}
         # Spend: each provider's three previous months as much as this one, a tenth of them a fifth of it.
         spend = defaultdict(int)
         for o in self.orders:
             spend[o["carer"]["provider_id"]] += o["voucher_fen"]
+        for m in self.meals:
+            spend[m["point"].provider_id] += MEAL_VOUCHER_FEN
         spiking = set(self.rng.sample([p.id for p in self.providers], max(1, len(self.providers) // 10)))
         for p in self.providers:
             month = self.month
@@ -316,7 +443,7 @@ class City:
         sql.insert_rows(ElderEvent.__table__, [dict(elder_id=e["elder"] + 1, kind=e["kind"], occurred_on=e["on"],
                                                     created_at=self.now) for e in self.events])
         rows = [self.row(o) for o in self.orders]
-        next_id = len(rows) + 1
+        next_id = len(rows) + len(self.meals) + 1
         history_elder = self._own_elder()
         insert_plain(Elder.__table__, [dict(elders[0], id=history_elder + 1, id_number="BHISTORY", name="history")])
         carer_of = {}
@@ -330,10 +457,27 @@ class City:
                      start=start + timedelta(minutes=n))
             rows.append(self.row(o, status="settled"))
         insert_plain(WorkOrder.__table__, rows)
+        insert_plain(WorkOrder.__table__, [self.meal_row(m) for m in self.meals])
+        sql.insert_rows(CheckIn.__table__, [dict(order_id=m["id"], service_point_id=m["point"].id,
+                                                 elder_id=m["elder"] + 1, item_id=self.lunch.id,
+                                                 served_on=m["served_on"], slot="lunch", subsidised=True, at=m["at"])
+                                            for m in self.meals])
         if db.engine.dialect.name == "postgresql":
-            for table in ("work_orders", "elders", "caregivers", "caregiver_certificates"):
+            for table in ("work_orders", "elders", "caregivers", "caregiver_certificates", "service_point_check_ins"):
                 db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # nosec B608
                                         f"(SELECT max(id) FROM {table}))"))
+
+    def meal_row(self, m) -> dict:
+        """A lunch as the counter writes it: completed at once at the point, then confirmed."""
+        where = m["point"]
+        return dict(id=m["id"], elder_id=m["elder"] + 1, item_id=self.lunch.id, status="confirmed",
+                    scheduled_start=m["at"], scheduled_end=m["at"], quantity=1, price_fen=1200,
+                    voucher_fen=MEAL_VOUCHER_FEN, copay_fen=1200 - MEAL_VOUCHER_FEN, pay_with="voucher",
+                    copay_paid_fen=1200 - MEAL_VOUCHER_FEN, copay_refunded_fen=0, provider_id=where.provider_id,
+                    service_point_id=where.id, ranking=[], check_in_at=m["at"], check_in_lat=where.lat,
+                    check_in_lng=where.lng, check_out_at=m["at"], check_out_lat=where.lat, check_out_lng=where.lng,
+                    actual_minutes=0, confirmed_at=m["at"] + timedelta(hours=3), auto_confirmed=False,
+                    created_at=m["at"])
 
     def row(self, o, status="confirmed") -> dict:
         item = o["item"]

@@ -966,3 +966,20 @@ def test_lists_hold_only_what_the_caller_may_see(app, world):
     assert listed("bureau_street", "/api/v1/audit/samples") == {samples[0]}
     assert listed("bureau_district", "/api/v1/audit/samples") == set(samples)
     assert listed("bureau_other_district", "/api/v1/audit/samples") == set()
+    # The audit log: each officer reads the events about what is in their region; the platform's own (logins) only
+    # the officers at the top of the region tree (the districts').
+    def logged(caller, **query):
+        response = app.test_client().get("/api/v1/audit/log", query_string={"page_size": 200, **query},
+                                         headers={"Authorization": f"Bearer {world.tokens[caller]}"})
+        assert response.status_code == 200
+        return {row["target_id"] for row in response.json}
+
+    on_orders = {caller: logged(caller, target_type="work_orders") for caller in
+                 ("bureau_street", "bureau_district", "bureau_other_district")}
+    assert on_orders["bureau_street"] and on_orders["bureau_street"] <= {own, own_past}
+    assert {theirs, own} <= on_orders["bureau_district"]
+    assert on_orders["bureau_other_district"] == set()
+    assert logged("bureau_street", action="auth.login") == set()
+    assert logged("bureau_district", action="auth.login")
+    assert logged("bureau_street", target_type="audit_samples") == {samples[0]}
+    assert logged("bureau_district", target_type="audit_samples") == set(samples)

@@ -314,9 +314,14 @@ def explain(rule: str, f: dict) -> str:
         return _("Caregiver %(name)s has no certificate (%(kind)s) for this visit on %(day)s.",
                  name=masked_name(f.get("caregiver")), kind=_(CERTIFICATE_NAMES.get(f.get("kind"), "")),
                  day=_when(f.get("check_in"), "%Y-%m-%d"))
+    if rule == "meal_at_two_points":
+        return _("The elder was served %(meal)s on %(day)s at %(point)s and also at %(other_point)s (order "
+                 "%(other)s).", meal=_(MEAL_NAMES.get(f.get("slot"), f.get("slot") or "")), day=_day(f.get("day")),
+                 point=f.get("point"), other_point=f.get("other_point"), other=f.get("other_order_id"))
     return rule
 
 
+MEAL_NAMES = {"breakfast": "breakfast", "lunch": "lunch", "supper": "supper"}
 FUTURE_FIELDS = {"check_in": "check-in", "check_out": "check-out", "confirmed": "confirmation"}
 CERTIFICATE_NAMES = {"elderly_care": "elderly-care worker", "nurse": "nurse", "health": "health certificate",
                      "rehab_therapist": "rehabilitation therapist", "driver": "driver"}

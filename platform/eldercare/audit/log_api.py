@@ -1,11 +1,13 @@
 """/api/v1/audit/log and /api/v1/audit/log/verify: the bureau reads the tamper-evident log of who did what, and
 has its hash chain re-checked.
 
-The log is the whole platform's (an event names no region), so it is the bureau's only: an admin, who changes
-accounts, is among those it watches."""
+The log is the bureau's only (an admin, who changes accounts, is among those it watches), and each officer reads
+the events of their region (audit/scope.py). The chain's check covers the whole chain: a gap is found where it
+is, whoever's events are around it."""
 from datetime import UTC
 
 import marshmallow as ma
+from flask_login import current_user
 from marshmallow import validate
 from sqlalchemy import select
 
@@ -13,6 +15,7 @@ from ..apibase import Blueprint, RowId, document_errors, paginate_query, roles_r
 from ..errors import invalid
 from . import chain
 from .models import AuditEvent
+from .scope import log_condition
 
 blp = Blueprint("audit_log", __name__, url_prefix="/api/v1", description="The tamper-evident audit log")
 
@@ -92,8 +95,9 @@ class VerdictSchema(ma.Schema):
 @blp.response(200, AuditEventSchema(many=True))
 @blp.paginate()
 def audit_log(query, pagination_parameters):
-    """Who did what, when, from where, newest first; filter by action, actor, target and time."""
-    stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
+    """Who did what, when, from where, newest first; filter by action, actor, target and time. An officer reads
+    the events about what is in their region (and, at the top of the region tree, the platform's own)."""
+    stmt = select(AuditEvent).where(log_condition(current_user)).order_by(AuditEvent.id.desc())
     if "action" in query:
         action = query["action"]
         stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True) if action.endswith(".")

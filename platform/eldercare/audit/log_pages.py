@@ -1,4 +1,5 @@
-"""The bureau's page of the audit log: who did what, newest first, and a button that re-checks the hash chain."""
+"""The bureau's page of the audit log: who did what in the officer's region, newest first, and a button that
+re-checks the hash chain."""
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -7,6 +8,7 @@ from ..accounts.models import User
 from ..extensions import db
 from . import chain
 from .models import AuditEvent
+from .scope import log_condition
 
 bp = Blueprint("audit_log_pages", __name__)
 PAGE_SIZE = 50
@@ -21,8 +23,9 @@ def log_page():
     action = request.args.get("action", "").strip()[:60]
     asked = request.args.get("page", "1")
     page = min(int(asked), 1_000_000) or 1 if asked.isascii() and asked.isdigit() and len(asked) < 8 else 1
-    stmt = select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.actor_id)
-    counted = select(func.count()).select_from(AuditEvent)
+    mine = log_condition(current_user)
+    stmt = select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.actor_id).where(mine)
+    counted = select(func.count()).select_from(AuditEvent).where(mine)
     if action:
         condition = (AuditEvent.action.startswith(action, autoescape=True) if action.endswith(".")
                      else AuditEvent.action == action)

@@ -25,6 +25,7 @@ from ..errors import invalid
 from ..extensions import db
 from ..orders.models import WorkOrder
 from ..providers.models import CATEGORY_CERTIFICATE, Caregiver, Certificate, Provider
+from ..servicepoints.models import CheckIn, ServicePoint
 from .findings import Finding, open_cases
 from .services import event, record_many
 
@@ -43,6 +44,7 @@ RULES = {
     "spend_spike": "medium",  # a provider's month far above its previous months
     "frequent_booking": "medium",  # one elder and item far more often than usual
     "certificate_expired": "medium",  # the category's certificate expired (or missing) on the visit's day
+    "meal_at_two_points": "high",  # one elder served the same meal (day and meal time) at two service points
 }
 
 DISTANCE_LIMIT_M = 300
@@ -59,6 +61,7 @@ FREQUENT_FACTOR, FREQUENT_MONTHS = 3, 3  # above 3x the usual count in a month .
 FREQUENT_MIN = 10  # ... and above 10 visits of the item that month
 SPENT = ("completed", "confirmed", "settled")  # voucher money captured for the provider
 MARGIN = timedelta(days=1)  # neighbours of a visit looked at beyond the span (overlaps, travel)
+MEAL_SLOTS = ("breakfast", "lunch", "supper")  # the counter's meal times (servicepoints.services.slot_of)
 MAX_SPAN_DAYS = 366
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # the days a scan can cover
 KM_PER_DEGREE = 6371.0 * math.pi / 180  # along a meridian
@@ -414,10 +417,39 @@ def certificate_expired(span: Span):
             for r in rows]
 
 
+def meal_at_two_points(span: Span):
+    """One elder served the same meal at two service points: two counters' check-ins of one elder on one Beijing
+    day in one meal slot (breakfast, lunch or supper, as the counter named it) at different points. Each
+    check-in of the pair is a finding: which one the elder really ate is what the officer asks. The meal slot,
+    not a span of hours, is what makes it one meal: breakfast at 09:30 and lunch at 11:00 are two meals. Two
+    meals at one point are the counter's own business (the meals a day it subsidises)."""
+    c = CheckIn.__table__
+    meals = (select(c.c.order_id, c.c.elder_id, c.c.served_on, c.c.slot, c.c.service_point_id, W.c.check_in_at)
+             .join_from(c, W, W.c.id == c.c.order_id)
+             .where(_visit(span.lo - MARGIN, span.hi + MARGIN), c.c.slot.in_(MEAL_SLOTS)).cte("meals"))
+    a, b, p = meals.alias("a"), meals.alias("b"), ServicePoint.__table__
+    pairs = (select(a.c.order_id, a.c.served_on, a.c.slot, a.c.service_point_id, b.c.order_id.label("other"),
+                    b.c.service_point_id.label("other_point_id"),
+                    func.row_number().over(partition_by=a.c.order_id, order_by=(b.c.check_in_at, b.c.order_id))
+                    .label("n"))
+             .join_from(a, b, and_(a.c.elder_id == b.c.elder_id, a.c.served_on == b.c.served_on,
+                                   a.c.slot == b.c.slot, a.c.service_point_id != b.c.service_point_id))
+             .where(a.c.check_in_at >= span.lo, a.c.check_in_at < span.hi).subquery("pairs"))
+    here, there = p.alias("here"), p.alias("there")
+    rows = db.session.execute(
+        select(pairs.c.order_id, pairs.c.served_on, pairs.c.slot, pairs.c.other, here.c.name,
+               there.c.name.label("other_name"))
+        .join_from(pairs, here, here.c.id == pairs.c.service_point_id)
+        .join(there, there.c.id == pairs.c.other_point_id)
+        .where(pairs.c.n == 1))
+    return [(r.order_id, dict(day=_iso(r.served_on), slot=r.slot, point=r.name, other_point=r.other_name,
+                              other_order_id=r.other)) for r in rows]
+
+
 RULE_QUERIES = {"overlap": overlap, "far_from_home": far_from_home, "too_short": too_short, "too_long": too_long,
                 "after_death": after_death, "in_hospital": in_hospital, "impossible_travel": impossible_travel,
                 "future_time": future_time, "spend_spike": spend_spike, "frequent_booking": frequent_booking,
-                "certificate_expired": certificate_expired}
+                "certificate_expired": certificate_expired, "meal_at_two_points": meal_at_two_points}
 
 
 # The scan

@@ -34,7 +34,7 @@ def rule_name(rule: str) -> str:
              "after_death": _("After the elder's death"), "in_hospital": _("During a hospital stay"),
              "impossible_travel": _("Impossible travel"), "future_time": _("Time in the future"),
              "spend_spike": _("Spending spike"), "frequent_booking": _("Booked unusually often"),
-             "certificate_expired": _("Certificate expired")}
+             "certificate_expired": _("Certificate expired"), "meal_at_two_points": _("One meal at two points")}
     return names.get(rule, rule)
 
 
