@@ -1,12 +1,14 @@
 """Care-plan pages: the family's plans with the month calendar and the voucher forecast, making a plan with
 inline errors, skipping and ending from the page; the provider's two weeks of planned work."""
+import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from eldercare import clock
 from eldercare.careplans.models import CarePlan
 from eldercare.extensions import db
+from eldercare.providers.models import Availability
 
 from ..factories import UserFactory
 
@@ -89,3 +91,22 @@ def test_the_provider_sees_two_weeks_of_planned_work(setting, pages, api):
     pages.logout()
     pages.login(s["family"].username)
     assert pages.client.get("/provider/planned").status_code == 403
+
+
+def test_the_planned_work_shows_the_kept_caregiver_only_on_the_days_she_works(setting, pages, api):
+    s = setting
+    carer = s["provider"].team[0]
+    db.session.execute(delete(Availability).where(Availability.caregiver_id == carer.id, Availability.weekday >= 5))
+    db.session.commit()  # she works Monday to Friday
+    made = api.as_(s["city"].bureau).post("/api/v1/care-plans", json={
+        "elder_id": s["city"].elder.id, "item_id": s["city"].lunch.id, "provider_id": s["provider"].id,
+        "rule": {"freq": "daily", "time": "09:00"}, "start_date": clock.today().isoformat(), "pay_with": "self"})
+    assert made.status_code == 201, made.json
+    db.session.get(CarePlan, made.json["id"]).caregiver_id = carer.id  # the caregiver the provider keeps on it
+    db.session.commit()
+    pages.login(s["provider"].admin.username)
+    page = text(pages.client.get("/provider/planned"))
+    days = [clock.today() + timedelta(days=n) for n in range(14)]
+    weekend = sum(1 for d in days if d.weekday() >= 5)
+    assert page.count(f"{carer.name}届时无法上门") == weekend  # Saturdays and Sundays: she does not work
+    assert len(re.findall(rf"<td>\s*{carer.name}\s*</td>", page)) == 14 - weekend  # weekdays: she goes

@@ -11,12 +11,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..catalog.models import Item
+from ..clock import at_local
 from ..clock import today as _today
 from ..elders.models import Elder
 from ..elders.scope import visible_condition as elder_visible
 from ..elders.scope import visible_elder
 from ..errors import ServiceError, invalid
 from ..extensions import db
+from ..orders.booking import end_of
+from ..orders.matching import Kept, Need, free_caregivers
+from ..orders.models import WorkOrder
 from ..web.forms import flash_outcome, row_id, submit
 from . import services
 from .forecast import month_forecast
@@ -170,4 +174,24 @@ def provider_planned():
     for visits in by_day.values():
         visits.sort(key=lambda v: (v[0], v[1].id))
     return render_template("careplans/provider_planned.html", days=days, by_day=by_day,
-                           weekday_names=WEEKDAY_NAMES, plan_count=len(plans))
+                           weekday_names=WEEKDAY_NAMES, plan_count=len(plans),
+                           **_who_goes(plans, by_day, days[0], days[-1]))
+
+
+def _who_goes(plans, by_day, first, last) -> dict:
+    """Who will go to each planned visit: the order's caregiver where the order is made already; otherwise
+    whether the plan's kept caregiver is free for it, as matching decides (working that day and hour, certified,
+    under the daily limit, no other visit), so that a Monday-to-Friday caregiver is not shown on a Saturday."""
+    made = {(o.care_plan_id, o.plan_date): o for o in db.session.scalars(select(WorkOrder).where(
+        WorkOrder.care_plan_id.in_([p.id for p in plans]), WorkOrder.plan_date >= first,
+        WorkOrder.plan_date <= last, WorkOrder.status != "cancelled"))} if plans else {}
+    asked, keys = [], []
+    for day, visits in by_day.items():
+        for at, plan in visits:
+            if (plan.id, day) not in made and plan.caregiver_id is not None:
+                start = at_local(day, at)
+                end = end_of(plan.item, start, plan.quantity)
+                asked.append(Kept(Need.build(plan.elder, plan.item, start, end), plan.provider_id, plan.caregiver_id))
+                keys.append((plan.id, day))
+    free = dict(zip(keys, free_caregivers(asked), strict=True))
+    return dict(made=made, kept_free=free)
