@@ -103,3 +103,24 @@ def test_an_api_application_shows_on_the_page(pages, api, place):
     api.as_(place.applicant).post("/api/v1/providers", json=application(place))
     pages.login(place.applicant.username)
     assert "91321202MA1XYZ1234" in pages.client.get("/provider/application").get_data(as_text=True)
+
+
+def test_the_roster_shows_working_hours_and_takes_a_caregiver_off_and_back(pages, place, applied, db):
+    pages.login(place.applicant.username)
+    token = pages.token("/provider/caregivers")
+    pages.client.post("/provider/caregivers", data={
+        "csrf_token": token, "name": "李护工", "username": "li.hg", "password": "caregiver-pass-1",
+        "categories": ["meal"]})
+    carer = db.session.scalar(select(Caregiver))
+    html = pages.client.get("/provider/caregivers").get_data(as_text=True)
+    assert html.count("08:00–18:00") == 7  # no rota given: every day
+    off = pages.client.post(f"/provider/caregivers/{carer.id}/active", data={"csrf_token": token, "active": "no"},
+                            follow_redirects=True)
+    assert "已停用" in off.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Caregiver, carer.id).active is False
+    pages.client.post(f"/provider/caregivers/{carer.id}/active", data={"csrf_token": token, "active": "yes"})
+    db.session.expire_all()
+    assert db.session.get(Caregiver, carer.id).active is True
+    assert pages.client.post(f"/provider/caregivers/{carer.id + 99}/active",
+                             data={"csrf_token": token, "active": "no"}).status_code == 404

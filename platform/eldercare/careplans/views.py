@@ -18,6 +18,7 @@ from ..elders.scope import visible_condition as elder_visible
 from ..elders.scope import visible_elder
 from ..errors import ServiceError, invalid
 from ..extensions import db
+from ..i18n import WEEKDAY_NAMES
 from ..orders.booking import end_of
 from ..orders.matching import Kept, Need, free_caregivers
 from ..orders.models import WorkOrder
@@ -28,7 +29,6 @@ from .models import CarePlan
 from .rules import dates, time_on
 
 bp = Blueprint("care_plan_pages", __name__)
-WEEKDAY_NAMES = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 
 
 def rule_words(plan: CarePlan) -> str:

@@ -16,6 +16,7 @@ from ..elders.scope import visible_condition as elder_visible
 from ..elders.scope import visible_elder
 from ..errors import ServiceError
 from ..extensions import db
+from ..i18n import WEEKDAY_NAMES
 from ..vouchers import account
 from ..web.forms import flash_outcome, local_moment, row_id, submit
 from . import booking, lifecycle
@@ -26,7 +27,6 @@ bp = Blueprint("booking_pages", __name__)
 DAYS_SHOWN = 14
 SLOTS = [time(h, m) for h in range(7, 19) for m in (0, 30)]
 CANCEL_REASONS = (_l("Plans changed"), _l("In hospital"), _l("Family will help instead"), _l("Booked by mistake"))
-WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 
 
 def _elder_or_404(elder_id) -> Elder:
@@ -80,7 +80,7 @@ def choose_time():
     item = _item_or_404(request.args.get("item_id"))
     days = [today() + timedelta(days=n) for n in range(DAYS_SHOWN)]
     return render_template("orders/book_time.html", elder=elder, item=item, days=days, slots=SLOTS,
-                           weekday=lambda d: WEEKDAYS[d.weekday()], chosen=_chosen(request.args), errors={})
+                           weekday=lambda d: WEEKDAY_NAMES[d.weekday()], chosen=_chosen(request.args), errors={})
 
 
 def _item_or_404(item_id) -> Item:
@@ -144,7 +144,7 @@ def confirm():
 def _step_two_again(elder, item, chosen, errors):
     days = [today() + timedelta(days=n) for n in range(DAYS_SHOWN)]
     return render_template("orders/book_time.html", elder=elder, item=item, days=days, slots=SLOTS,
-                           weekday=lambda d: WEEKDAYS[d.weekday()], chosen=chosen, errors=errors), 422
+                           weekday=lambda d: WEEKDAY_NAMES[d.weekday()], chosen=chosen, errors=errors), 422
 
 
 @bp.route("/my/orders")

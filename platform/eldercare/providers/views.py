@@ -10,9 +10,10 @@ from ..catalog.models import Category
 from ..elders.masking import mask_phone
 from ..errors import ServiceError
 from ..extensions import db
+from ..i18n import WEEKDAY_NAMES
 from ..regions.models import Region
 from ..web.context import provider_status_name
-from ..web.forms import submit
+from ..web.forms import flash_outcome, submit
 from . import caregivers, services
 from .caregivers import is_expired
 from .models import CERTIFICATE_KINDS, STATUSES, Caregiver, Provider, ProviderDocument
@@ -158,6 +159,7 @@ def _roster(provider, form, errors, status=200):
                                 .order_by(Caregiver.active.desc(), Caregiver.id)).all()
     kinds = [("", _("None"))] + [(k, certificate_kind_name(k)) for k in CERTIFICATE_KINDS]
     return render_template("providers/caregivers.html", provider=provider, roster=roster, form=form, errors=errors,
+                           hours_of=hours_of,
                            mask_phone=mask_phone, certificate_kinds=kinds, today=clock.today()), status
 
 
@@ -180,6 +182,31 @@ def roster():
         flash(_("%(name)s is on the roster and can log in.", name=caregiver.name), "success")
         return redirect(url_for(".roster"))
     return _roster(current_user.provider, form, _page_errors(errors), 422)
+
+
+def hours_of(caregiver) -> list[str]:
+    """The caregiver's working hours, one line per weekday she works: "Mon 08:00–18:00"."""
+    return [f"{WEEKDAY_NAMES[a.weekday]} {a.start_time:%H:%M}–{a.end_time:%H:%M}"
+            for a in sorted(caregiver.availability, key=lambda a: (a.weekday, a.start_time))]
+
+
+@bp.route("/provider/caregivers/<int:caregiver_id>/active", methods=["POST"])
+@login_required
+def set_active(caregiver_id):
+    """Take a caregiver off the roster (she is offered no more work, her login stays) or back onto it."""
+    _only("provider_admin")
+    provider = current_user.provider
+    if provider is None:
+        abort(404)
+    try:
+        caregiver = caregivers.get_caregiver(provider, caregiver_id)
+    except ServiceError:
+        abort(404)
+    active = request.form.get("active") == "yes"
+    _done, errors = submit(lambda: caregivers.update_caregiver(current_user, caregiver, {"active": active}))
+    flash_outcome(errors, _("%(name)s is working again.", name=caregiver.name) if active
+                  else _("%(name)s is off the roster: no new work is offered to her.", name=caregiver.name))
+    return redirect(url_for(".roster"))
 
 
 # The bureau's review
