@@ -33,6 +33,19 @@ def test_each_role_has_its_own_home_page(pages, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_no_home_page_calls_working_features_coming_soon(pages, role):
+    """The section of what one can do is headed as such; only a feature not built yet carries 即将开放, on its own
+    card, and a card with a link is never one of them."""
+    import re
+
+    html = home(pages, make_people()[role])
+    assert "正在建设中" not in html
+    assert not re.search(r'<h2 class="section-title">即将开放</h2>', html)
+    for card in re.findall(r'<section class="card card-soon">(.*?)</section>', html, re.S):
+        assert "href=" not in card
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_home_pages_link_only_to_pages_that_exist(pages, role):
     import re
 
