@@ -225,3 +225,15 @@ def test_a_meal_at_the_counter_is_not_an_audit_finding(api, counter):
     assert r.status_code == 201, r.json
     report = scan(clock.today(), clock.today())
     assert report.findings == 0, report
+
+
+def test_the_points_staff_read_the_orders_of_their_counter_and_no_other(api, counter):
+    served = check_in(api, counter, name=counter.elders[2].name, id_last6=counter.elders[2].id_number[-6:])
+    assert served.status_code == 201, served.json
+    seen = api.as_(counter.staff).get(f"/api/v1/orders/{served.json['id']}")
+    assert seen.status_code == 200 and seen.json["id"] == served.json["id"]
+    assert [o["id"] for o in api.as_(counter.staff).get("/api/v1/orders").json] == [served.json["id"]]
+    other_provider = counter.city.provider("别家", caregivers=0)
+    stranger = UserFactory(role="point_staff", provider_id=other_provider.id)
+    assert api.as_(stranger).get(f"/api/v1/orders/{served.json['id']}").status_code == 404
+    assert api.as_(stranger).get("/api/v1/orders").json == []

@@ -1,4 +1,5 @@
-"""Who sees which orders: a provider never sees another provider's orders, a family only its elders'."""
+"""Who sees which orders: a provider never sees another provider's orders, a family only its elders', a point's
+staff what was served at their counters."""
 from sqlalchemy import false, or_, select, true
 
 from ..elders.models import Elder
@@ -28,6 +29,11 @@ def visible_condition(user):
                        OrderOffer.provider_id == user.provider_id, OrderOffer.status.in_(LIVE_OFFERS))))
     if user.role == "caregiver":
         return WorkOrder.caregiver_id.in_(select(Caregiver.id).where(Caregiver.user_id == user.id))
+    if user.role == "point_staff":  # the meals and baths served at their counters
+        from ..servicepoints.models import ServicePoint
+        from ..servicepoints.scope import staff_condition
+
+        return WorkOrder.service_point_id.in_(select(ServicePoint.id).where(staff_condition(user)))
     return false()
 
 
