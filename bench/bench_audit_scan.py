@@ -435,9 +435,10 @@ class City:
                        lng=h["lng"], hardship="none", lives_alone=False, emergency_contacts=[], status="active",
                        verification_pending=False, created_at=self.now) for e, h in enumerate(self.elders)]
         insert_plain(Elder.__table__, elders)
-        sql.insert_rows(Caregiver.__table__, [dict(id=c["id"], provider_id=c["provider_id"], name=c["name"],
-                                                   phone=c["phone"], daily_limit=8, active=True, created_at=self.now)
-                                              for c in self.caregivers])
+        # A Core insert: the phone is sealed and hashed (eldercare/sealed.py), which sql.insert_rows would not do.
+        insert_plain(Caregiver.__table__, [dict(id=c["id"], provider_id=c["provider_id"], name=c["name"],
+                                                phone=c["phone"], daily_limit=8, active=True, created_at=self.now)
+                                           for c in self.caregivers])
         sql.insert_rows(Certificate.__table__, [dict(caregiver_id=c["id"], kind="health", level="A",
                                                      expires_on=c["certificate"]) for c in self.caregivers])
         sql.insert_rows(ElderEvent.__table__, [dict(elder_id=e["elder"] + 1, kind=e["kind"], occurred_on=e["on"],

@@ -21,6 +21,7 @@ from eldercare.demo import seed
 from eldercare.elders.models import Elder
 from eldercare.extensions import db
 from eldercare.hardship.importer import import_roster
+from eldercare.sealed import ID_NUMBER, lookup
 from tests.scratch import scratch_database
 
 STATUSES = ("none", "low_income", "dibao", "tekun")
@@ -55,7 +56,7 @@ def main() -> None:
             start = time.perf_counter()
             for line in lines[1:BASELINE_ROWS + 1]:
                 number, status, since = line.split(",")
-                elder = db.session.scalar(select(Elder).where(Elder.id_number == number))
+                elder = db.session.scalar(select(Elder).where(Elder.id_number_hash == lookup(ID_NUMBER, number)))
                 elder.hardship, elder.hardship_since = status, date.fromisoformat(since)
             db.session.commit()
             per_row = (time.perf_counter() - start) / BASELINE_ROWS

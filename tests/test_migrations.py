@@ -3,11 +3,15 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, select, text
 
 from eldercare import create_app
+from eldercare.accounts.models import User
 from eldercare.config import TestConfig
+from eldercare.elders.models import Elder
 from eldercare.extensions import db
+from eldercare.providers.models import Caregiver
+from eldercare.sealed import ID_LAST6, ID_NUMBER, PHONE, lookup
 
 from .scratch import scratch_database
 
@@ -38,4 +42,48 @@ def test_downgrade_to_base_removes_every_table(migrated):
     downgrade(revision="base")
     engine = create_engine(uri)
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+
+
+def test_sealing_rows_written_before_it_and_opening_them_again(migrated):
+    """The migration that seals ID numbers and phones (issue 19) seals the rows already there, with their lookup
+    hashes, and its downgrade gives the plain values back."""
+    app, uri = migrated
+    downgrade(revision="e4c9a7b3d1f2")
+    engine = create_engine(uri)
+    number, phone, carer_phone = "321202195006010143", "13912345678", "13700001111"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO regions (id, code, name, level) VALUES (1, 'c1', '幸福社区', 'community')"))
+        conn.execute(text(
+            "INSERT INTO elders (id, name, id_number, birth_date, gender, phone, address, community_id, lat, lng, "
+            "hardship, lives_alone, status, created_at, emergency_contacts, verification_pending) VALUES (1, '王秀英', "
+            ":number, '1950-06-01', 'F', :phone, '城东街道1号', 1, 32.4, 119.9, 'none', false, 'active', "
+            "'2026-11-01 00:00:00', :contacts, false)"),
+            dict(number=number, phone=phone, contacts='[{"name": "王强", "relation": "儿子", "phone": "13800001111"}]'))
+        conn.execute(text("INSERT INTO users (id, username, password_hash, role, phone, active, created_at) "
+                          "VALUES (1, 'u1', 'x', 'family', :phone, true, '2026-11-01 00:00:00')"), dict(phone=phone))
+        conn.execute(text("INSERT INTO providers (id, name, license_no, status, base_lat, base_lng, service_radius_m, "
+                          "created_at) VALUES (1, 'p', 'L1', 'approved', 32.4, 119.9, 3000, '2026-11-01 00:00:00')"))
+        conn.execute(text("INSERT INTO caregivers (id, provider_id, name, phone, daily_limit, active, created_at) "
+                          "VALUES (1, 1, '李', :phone, 8, true, '2026-11-01 00:00:00')"), dict(phone=carer_phone))
+    upgrade()
+    with engine.connect() as conn:
+        raw = " ".join(str(v) for table in ("elders", "users", "caregivers")
+                       for row in conn.execute(text(f"SELECT * FROM {table}")) for v in row)  # noqa: S608
+    assert number not in raw and phone not in raw and carer_phone not in raw and "13800001111" not in raw
+    db.session.remove()
+    elder = db.session.get(Elder, 1)
+    assert (elder.id_number, elder.phone, elder.emergency_contacts[0]["phone"]) == (number, phone, "13800001111")
+    assert db.session.scalar(select(Elder.id).where(Elder.id_number_hash == lookup(ID_NUMBER, number))) == 1
+    assert db.session.scalar(select(Elder.id).where(Elder.id_last6_hash == lookup(ID_LAST6, number[-6:]))) == 1
+    assert db.session.scalar(select(Caregiver.id).where(Caregiver.phone_hash == lookup(PHONE, carer_phone))) == 1
+    assert db.session.get(User, 1).phone == phone
+    db.session.remove()
+    downgrade(revision="e4c9a7b3d1f2")
+    with engine.connect() as conn:
+        assert tuple(conn.execute(text("SELECT id_number, phone FROM elders")).one()) == (number, phone)
+        assert conn.execute(text("SELECT phone FROM caregivers")).scalar() == carer_phone
+        assert conn.execute(text("SELECT phone FROM users")).scalar() == phone
+        contacts = conn.execute(text("SELECT emergency_contacts FROM elders")).scalar()
+        assert "13800001111" in (contacts if isinstance(contacts, str) else str(contacts))
     engine.dispose()

@@ -19,6 +19,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     check_secret_key(app.config)  # before anything can serve a request or sign a cookie
+    from . import sealed
+
+    sealed.init_app(app)  # refuses production without the keys that seal ID numbers and phones
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -57,6 +57,14 @@ class Config:
     # trusting it would let a client pick its own address for the login counts); 1 behind one nginx, and so on.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
+    # ID numbers and phones are stored encrypted (sealed.py): FIELD_KEY encrypts them (32 random bytes as 64 hex
+    # digits), LOOKUP_KEY keys the hashes that find them (at least 32 characters). Production refuses to start
+    # without both; elsewhere fixed development keys, which protect nothing, stand in. Keep them out of the
+    # repository, the database and its backups, and never change them without re-sealing (FIELD_KEY) or
+    # re-hashing (LOOKUP_KEY) every row.
+    FIELD_KEY = os.environ.get("FIELD_KEY", "")
+    LOOKUP_KEY = os.environ.get("LOOKUP_KEY", "")
+
     API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", "12"))
 
     # The audit log's MAC key (audit/chain.py): a random secret kept out of the repository and the database;
@@ -144,3 +152,6 @@ class TestConfig(Config):
     # Payments are offline in the suite unless a test switches Stripe on.
     STRIPE_SECRET_KEY = ""  # nosec B105 - empty: no key
     STRIPE_WEBHOOK_SECRET = ""  # nosec B105 - empty: no secret
+    # The development keys seal ID numbers and phones in the suite (sealed.py), whatever the environment says.
+    FIELD_KEY = ""  # nosec B105 - empty: the development key
+    LOOKUP_KEY = ""  # nosec B105 - empty: the development key

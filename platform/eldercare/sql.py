@@ -19,6 +19,7 @@ from sqlalchemy.types import TypeEngine
 
 from .db import UTCDateTime
 from .extensions import db
+from .sealed import Sealed
 
 _PG_TYPES = {"INTEGER": "integer", "BIGINT": "bigint", "BOOLEAN": "boolean", "DATE": "date", "TIME": "time",
              "TIME WITHOUT TIME ZONE": "time", "JSON": "json", "FLOAT": "double precision",
@@ -42,6 +43,7 @@ def insert_rows(table: Table, rows: list[dict], *, returning: Iterable[str] = ()
     returning = tuple(returning)
     if not rows:
         return []
+    _refuse_sealed(table)
     if not is_postgres():
         stmt = sqlite.insert(table)
         if conflict:
@@ -64,6 +66,8 @@ def insert_many(parts: Mapping[Table, list[dict]]) -> None:
     parts = {table: rows for table, rows in parts.items() if rows}
     if not parts:
         return
+    for table in parts:
+        _refuse_sealed(table)
     if not is_postgres():
         for table, rows in parts.items():
             insert_rows(table, rows)
@@ -82,6 +86,7 @@ def update_rows(model, rows: list[dict], *, key: str = "id") -> None:
     if not rows:
         return
     table = getattr(model, "__table__", model)
+    _refuse_sealed(table)
     names = [n for n in rows[0] if n != key]
     if is_postgres():
         shape = ", ".join(f"{n} {_pg_type(table.c[n])}" for n in (key, *names))
@@ -118,6 +123,17 @@ def add_to_balances(table: Table, deltas: Mapping[int, int], *, column: str = "b
                        .values({column: table.c[column] + bindparam("delta")})
                        .execution_options(synchronize_session=False),
                        [dict(row_id=a, delta=d) for a, d in moves])
+
+
+@lru_cache(maxsize=256)
+def _refuse_sealed(table: Table) -> None:
+    """These writers send PostgreSQL the values as they are, past the column types: a table with a sealed column
+    (sealed.py: ID numbers, phones) would get them in plain text, and no lookup hash. Its rows go through the ORM
+    or a Core insert, which seal them."""
+    sealed = [c.name for c in table.columns if isinstance(c.type, Sealed)]
+    if sealed:
+        raise TypeError(f"{table.name} has sealed columns ({', '.join(sealed)}): write it with a Core insert or the "
+                        "ORM, which seal them, not with sql.py's bulk writers")
 
 
 def any_of(column, values: list[int]):

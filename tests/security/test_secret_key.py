@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _start_wsgi(**env) -> subprocess.CompletedProcess:
     """Import wsgi.py as gunicorn would, with only these settings in the environment."""
-    environ = {k: v for k, v in environment().items() if k not in ("SECRET_KEY", "ELDERCARE_ENV", "DATABASE_URL")}
+    environ = {k: v for k, v in environment().items()
+               if k not in ("SECRET_KEY", "FIELD_KEY", "LOOKUP_KEY", "ELDERCARE_ENV", "DATABASE_URL")}
     environ.update(env, DATABASE_URL="sqlite://")
     # No timeout: a timed wait fails with EINVAL in CI's runs under libfaketime (tests/real_clock.py); importing
     # wsgi either fails at once or returns.
@@ -32,7 +33,9 @@ def test_production_without_a_secret_key_refuses_to_start():
 
 
 def test_production_with_a_long_random_key_starts():
-    started = _start_wsgi(ELDERCARE_ENV="production", SECRET_KEY="k" * 16 + os.urandom(16).hex())
+    # With the keys that seal ID numbers and phones, which production needs too (tests/security/test_sealed.py).
+    started = _start_wsgi(ELDERCARE_ENV="production", SECRET_KEY="k" * 16 + os.urandom(16).hex(),
+                          FIELD_KEY=os.urandom(32).hex(), LOOKUP_KEY=os.urandom(32).hex())
     assert started.returncode == 0, started.stderr
 
 

@@ -7,6 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import UTCDateTime, utcnow
 from ..extensions import db
+from ..sealed import Sealed
 
 ROLES = ("elder", "family", "operator", "provider_admin", "caregiver", "point_staff", "bureau", "admin")
 REGION_SCOPED_ROLES = ("bureau", "operator")
@@ -24,7 +25,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), index=True)
     display_name: Mapped[str | None] = mapped_column(String(80))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(Sealed())  # sealed at rest (sealed.py); nothing looks it up
     scope_region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record, record_despite_failure
 from ..db import utcnow
+from ..elders.masking import mask_phone
 from ..errors import Conflict, Invalid, invalid
 from ..extensions import db
 from .models import PROVIDER_SCOPED_ROLES, REGION_SCOPED_ROLES, ROLES, SELF_SIGNUP_ROLES, ApiToken, User
@@ -277,12 +278,19 @@ def update_user(user: User, changes: dict, *, actor: User) -> User:
         setattr(user, key, target[key])
     db.session.flush()
     if before:
-        record("user.updated", user, actor=actor, before=before, after={k: target[k] for k in before})
+        # The phone is sealed in its table (sealed.py): the log keeps it masked, as lists show it.
+        shown = {"phone": mask_phone}
+        record("user.updated", user, actor=actor, before={k: shown.get(k, _same)(v) for k, v in before.items()},
+               after={k: shown.get(k, _same)(target[k]) for k in before})
     if before.get("active") is True:  # just deactivated
         end_sessions(user, actor=actor, reason="deactivated")
     elif rescoped:
         end_sessions(user, actor=actor, reason="role or scope changed")
     return user
+
+
+def _same(value):
+    return value
 
 
 def _check_caregiver_record(user: User, target: dict) -> None:

@@ -137,10 +137,11 @@ def _seconds(later, earlier):
 
 def _people():
     """Caregivers as people: registrations with two providers under one phone number are one person (the
-    roster keeps a phone, not an ID number, for each caregiver)."""
+    roster keeps a phone, not an ID number, for each caregiver). The phone is sealed (sealed.py): its keyed hash,
+    equal for equal numbers and empty for none, groups them."""
     c = Caregiver.__table__
-    person = case((func.coalesce(c.c.phone, "") == "", c.c.id),
-                  else_=func.min(c.c.id).over(partition_by=c.c.phone))
+    person = case((c.c.phone_hash.is_(None), c.c.id),
+                  else_=func.min(c.c.id).over(partition_by=c.c.phone_hash))
     return select(c.c.id, c.c.name, person.label("person")).subquery("people")
 
 

@@ -54,12 +54,12 @@ def register_elder(data):
 @blp.response(200, ElderSchema(many=True))
 @blp.paginate()
 def list_elders(query, pagination_parameters):
-    """The elders the caller may see, ID numbers and phones masked. Search by name or the ID number's last 4."""
+    """The elders the caller may see, ID numbers and phones masked. Search by name, or the ID number whole or its
+    last 6 or 4."""
     stmt = select(Elder).where(visible_condition(current_user)).order_by(Elder.id)
     if "q" in query:
         term = query["q"].strip()
-        stmt = stmt.where(or_(Elder.name.contains(term, autoescape=True),
-                              Elder.id_number.endswith(term.upper(), autoescape=True)))
+        stmt = stmt.where(or_(Elder.name.contains(term, autoescape=True), services.id_number_search(term)))
     if "community_id" in query:
         stmt = stmt.where(Elder.community_id == query["community_id"])
     if "status" in query:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..errors import ServiceError
 from ..extensions import db
+from ..sealed import ID_NUMBER, lookup
 from . import idnumber
 from .models import EVENT_KINDS, Elder, ElderEvent
 from .registry import record_event
@@ -37,7 +38,8 @@ def import_events(lines: Iterable[str]) -> EventsReport:
         line, number = reader.line_num, row["id_number"].upper()
         report.rows += 1
         reason = _check(row, number)
-        elder = None if reason else db.session.scalar(select(Elder).where(Elder.id_number == number))
+        elder = None if reason else db.session.scalar(select(Elder).where(
+            Elder.id_number_hash == lookup(ID_NUMBER, number)))
         if not reason and elder is None:
             reason = "No registered elder has this ID number."
         if reason:

@@ -2,10 +2,11 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db import UTCDateTime, utcnow
 from ..extensions import db
+from ..sealed import HASH_LENGTH, ID_LAST4, ID_LAST6, ID_NUMBER, Sealed, SealedJSON, hashed_from, lookup
 
 HARDSHIP = ("none", "low_income", "dibao", "tekun")
 CARE_LEVELS = ("intact", "mild", "moderate", "severe", "total")
@@ -32,10 +33,18 @@ class Elder(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), index=True)
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    # Sealed at rest (sealed.py); found by the keyed hashes of the whole number, its last six (the canteen's
+    # counter asks for them with the name) and its last four (the officers' search).
+    id_number: Mapped[str] = mapped_column(Sealed())
+    id_number_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), unique=True,
+                                                default=hashed_from("id_number", ID_NUMBER))
+    id_last6_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), index=True,
+                                               default=hashed_from("id_number", ID_LAST6, slice(-6, None)))
+    id_last4_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), index=True,
+                                               default=hashed_from("id_number", ID_LAST4, slice(-4, None)))
     birth_date: Mapped[date]
     gender: Mapped[str] = mapped_column(String(1))  # "M" or "F", as on the ID card
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(Sealed())
     address: Mapped[str] = mapped_column(String(200))
     community_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     lat: Mapped[float]
@@ -44,8 +53,8 @@ class Elder(db.Model):
     hardship_since: Mapped[date | None]
     hardship_source: Mapped[str | None] = mapped_column(String(80))
     lives_alone: Mapped[bool] = mapped_column(default=False)
-    # [{"name", "relation", "phone"}]: who to call when the elder does not answer the door.
-    emergency_contacts: Mapped[list] = mapped_column(JSON, default=list)
+    # [{"name", "relation", "phone"}]: who to call when the elder does not answer the door. Sealed at rest.
+    emergency_contacts: Mapped[list] = mapped_column(SealedJSON(), default=list)
     care_level: Mapped[str | None] = mapped_column(String(16))  # from the latest assessment
     status: Mapped[str] = mapped_column(String(20), default="active", index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
@@ -69,6 +78,14 @@ class Elder(db.Model):
     @property
     def bookable(self) -> bool:
         return self.status == "active"
+
+    @validates("id_number")
+    def _hash_id_number(self, _key, number):
+        """The ORM's writes keep the lookup hashes with the number (Core inserts: the columns' defaults)."""
+        self.id_number_hash = lookup(ID_NUMBER, number)
+        self.id_last6_hash = lookup(ID_LAST6, number[-6:] if number else None)
+        self.id_last4_hash = lookup(ID_LAST4, number[-4:] if number else None)
+        return number
 
 
 class FamilyLink(db.Model):

@@ -4,7 +4,7 @@ import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
@@ -17,7 +17,9 @@ from ..errors import Conflict, Forbidden, Invalid, invalid
 from ..extensions import db
 from ..geo import CHINA_LAT, CHINA_LNG
 from ..regions.models import Region
+from ..sealed import ID_LAST4, ID_LAST6, ID_NUMBER, lookup
 from . import idnumber
+from .masking import mask_phone
 from .models import Elder, FamilyLink
 from .registry import elder_registered, eligibility_may_have_changed
 from .scope import officer_covers
@@ -26,6 +28,17 @@ MIN_AGE = 60
 REGISTERING_ROLES = ("operator", "bureau", "family", "admin")
 EDITABLE = ("name", "phone", "address", "community_id", "lat", "lng", "hardship", "hardship_since",
             "hardship_source", "lives_alone", "emergency_contacts")
+
+
+def id_number_search(term: str):
+    """The condition that finds elders by a whole ID number or its last six or last four characters. The number
+    is sealed (sealed.py), so these are the lookups there are: each matches its keyed hash."""
+    term = term.strip().upper()
+    column = {18: (Elder.id_number_hash, ID_NUMBER), 6: (Elder.id_last6_hash, ID_LAST6),
+              4: (Elder.id_last4_hash, ID_LAST4)}.get(len(term))
+    if column is None:
+        return false()
+    return column[0] == lookup(column[1], term)
 
 
 def age_on(birth: date, day: date) -> int:
@@ -115,7 +128,8 @@ def register_elder(actor: User, fields: dict, *, relation: str | None = None) ->
         errors["relation"] = [_l("Say how you are related to the elder.")]
     if errors:
         raise Invalid(_l("The elder's details are not valid."), errors)
-    if db.session.scalar(select(Elder.id).where(Elder.id_number == fields["id_number"])) is not None:
+    number_hash = lookup(ID_NUMBER, fields["id_number"])
+    if db.session.scalar(select(Elder.id).where(Elder.id_number_hash == number_hash)) is not None:
         raise _duplicate(actor)
     elder = Elder(**fields)
     if family:
@@ -176,7 +190,7 @@ def update_elder(actor: User, elder: Elder, changes: dict) -> Elder:
         errors["community_id"] = [_l("This community is outside your region.")]
     if errors:
         raise Invalid(_l("The elder's details are not valid."), errors)
-    before = {k: _plain(getattr(elder, k)) for k in changes if getattr(elder, k) != changes[k]}
+    before = {k: _logged(k, getattr(elder, k)) for k in changes if getattr(elder, k) != changes[k]}
     for key, value in changes.items():
         setattr(elder, key, value)
     if before:
@@ -184,12 +198,21 @@ def update_elder(actor: User, elder: Elder, changes: dict) -> Elder:
         if {"hardship", "hardship_since", "community_id"} & set(before):
             eligibility_may_have_changed.send(elder, actor=actor)
         record("elder.updated", elder, actor=actor, before=before,
-               after={k: _plain(changes[k]) for k in before})
+               after={k: _logged(k, changes[k]) for k in before})
     return elder
 
 
 def _plain(value):
     return value.isoformat() if isinstance(value, date) else value
+
+
+def _logged(key: str, value):
+    """A value as the audit log keeps it: phones masked, since the elder's are sealed in their table."""
+    if key == "phone":
+        return mask_phone(value)
+    if key == "emergency_contacts":
+        return [dict(c, phone=mask_phone(c.get("phone"))) for c in value or []]
+    return _plain(value)
 
 
 def reveal(actor: User, elder: Elder, reason: str | None) -> None:

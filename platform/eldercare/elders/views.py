@@ -51,14 +51,15 @@ def _officer_only():
 @bp.route("")
 @login_required
 def index():
-    """Elders in the officer's area; search by name, the ID number's last digits or the community's name."""
+    """Elders in the officer's area; search by name, the ID number (whole, or its last 6 or 4) or the community's
+    name."""
     _officer_only()
     q = request.args.get("q", "").strip()[:40]
     page = max(request.args.get("page", 1, type=int), 1)
     stmt = select(Elder).join(Region, Elder.community_id == Region.id).where(visible_condition(current_user))
     if q:
         stmt = stmt.where(or_(Elder.name.contains(q, autoescape=True), Region.name.contains(q, autoescape=True),
-                              Elder.id_number.endswith(q.upper(), autoescape=True)))
+                              services.id_number_search(q)))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     elders = db.session.scalars(stmt.order_by(Elder.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)

@@ -17,6 +17,7 @@ from ..db import utcnow
 from ..elders.models import Elder
 from ..elders.scope import community_ids
 from ..extensions import db
+from ..sealed import ID_NUMBER, keyring
 from . import roster
 from .roster import Rejected
 
@@ -38,16 +39,18 @@ def import_roster(lines: Iterable[str], *, source: str, actor=None, scope_region
     rows, rejected = roster.read(lines, today=today)
     report = ImportReport(rows=len(rows) + len(rejected), rejected=rejected)
     allowed = set(community_ids(scope_region_id)) if scope_region_id is not None else None
-    table = Elder.__table__
+    table, ring = Elder.__table__, keyring()
     changes, audit = [], []
     now = utcnow()
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
-        found = {r.id_number: r for r in db.session.execute(
-            select(table.c.id, table.c.id_number, table.c.hardship, table.c.hardship_since, table.c.community_id)
-            .where(table.c.id_number.in_([row.id_number for row in chunk])))}
+        # The numbers are sealed in the table (sealed.py): the roster's rows find theirs by its keyed hash.
+        hashes = {row.id_number: ring.lookup(ID_NUMBER, row.id_number) for row in chunk}
+        found = {r.id_number_hash: r for r in db.session.execute(
+            select(table.c.id, table.c.id_number_hash, table.c.hardship, table.c.hardship_since, table.c.community_id)
+            .where(table.c.id_number_hash.in_(list(hashes.values()))))}
         for row in chunk:
-            elder = found.get(row.id_number)
+            elder = found.get(hashes[row.id_number])
             if elder is None:
                 rejected.append(Rejected(row.line, row.id_number, str(_l("No registered elder has this ID number."))))
             elif allowed is not None and elder.community_id not in allowed:

@@ -1,10 +1,11 @@
 from datetime import date, datetime, time
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db import UTCDateTime, utcnow
 from ..extensions import db
+from ..sealed import HASH_LENGTH, PHONE, Sealed, hashed_from, lookup
 
 STATUSES = ("pending", "approved", "rejected", "needs_info", "suspended")
 REVIEW_DECISIONS = ("approve", "reject", "needs_info", "suspend", "reinstate")
@@ -135,7 +136,9 @@ class Caregiver(db.Model):
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     name: Mapped[str] = mapped_column(String(40))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    # Sealed at rest (sealed.py); the audit finds one person at two providers by the phone's keyed hash.
+    phone: Mapped[str | None] = mapped_column(Sealed())
+    phone_hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH), index=True, default=hashed_from("phone", PHONE))
     daily_limit: Mapped[int] = mapped_column(default=8)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -146,6 +149,12 @@ class Caregiver(db.Model):
     availability: Mapped[list["Availability"]] = relationship(
         back_populates="caregiver", order_by="(Availability.weekday, Availability.start_time)")
     user = relationship("User", foreign_keys=[user_id])
+
+    @validates("phone")
+    def _hash_phone(self, _key, phone):
+        """The ORM's writes keep the lookup hash with the phone (Core inserts: the column's default)."""
+        self.phone_hash = lookup(PHONE, phone)
+        return phone
 
 
 class Certificate(db.Model):

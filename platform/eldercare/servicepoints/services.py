@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock, sql
+from .. import clock, sealed, sql
 from ..audit.services import record
 from ..catalog.models import Item
 from ..db import utcnow
@@ -242,8 +242,10 @@ def _elder_by_name(name: str, id_last6: str) -> int:
         raise invalid("name", _l("Give the elder's name."))
     if ID_LAST6.match(id_last6) is None:
         raise invalid("id_last6", _l("Give the last six characters of the ID number (digits, or X last)."))
-    ids = db.session.scalars(select(Elder.id).where(Elder.name == name,
-                                                    func.substr(Elder.id_number, 13, 6) == id_last6).limit(2)).all()
+    # The number is sealed (sealed.py): its last six are matched by their keyed hash.
+    last6_hash = sealed.lookup(sealed.ID_LAST6, id_last6)
+    ids = db.session.scalars(select(Elder.id).where(Elder.name == name, Elder.id_last6_hash == last6_hash)
+                             .limit(2)).all()
     if not ids:
         raise NotFound(_l("No elder matches this name and ID number."), {"id_last6": [_l("No elder matches.")]})
     if len(ids) > 1:
