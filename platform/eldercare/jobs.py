@@ -74,14 +74,14 @@ def planned_orders() -> int:
 
 
 def monthly_settlement() -> int:
-    """On the 1st: a statement per provider for last month's confirmed visits, committed provider by provider.
+    """On the 1st: a statement per provider for last month's confirmed visits, committed pass by pass (see generate).
     Safe twice: a provider with nothing new gets no statement, and an order is on one statement only."""
     from .extensions import db
     from .settlement.services import generate
 
     period = clock.this_month().previous()  # Beijing's month, as for the vouchers
     with _app.app_context():
-        made = generate(period, each=lambda _statement: db.session.commit())
+        made = generate(period, each=lambda _made, _providers: db.session.commit())
         db.session.commit()
         count = len(made)
     log.info("settled %s: %d statements", period, count)

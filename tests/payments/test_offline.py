@@ -195,3 +195,66 @@ def test_two_recordings_at_once_never_pay_more_than_is_due(app, done, is_postgre
     assert order_of(f).copay_paid_fen == 450 and count(Payment) == 1
 
 
+
+
+def test_a_settled_order_takes_no_payment_naming_its_state(done):
+    f = done
+    order = order_of(f)
+    order.status = "settled"  # as approving its statement leaves it
+    db.session.commit()
+    answer = pay(f, f["carer"], {"amount_fen": 450, "method": "cash"})
+    assert answer.status_code == 409 and "status" in answer.json["errors"]
+    assert "settled" in answer.json["message"]
+    assert count(Payment) == 0 and order_of(f).copay_paid_fen == 0
+
+
+def test_a_cancelled_order_is_refused_naming_its_state(flow):
+    f = flow
+    f["api"].as_(f["family"]).post(f"/api/v1/orders/{f['order']['id']}/cancel", json={"reason": "住院"})
+    answer = pay(f, f["city"].operator, headers={"Accept-Language": "en"})
+    assert answer.status_code == 409 and "status" in answer.json["errors"] and "cancelled" in answer.json["message"]
+
+
+def test_an_open_online_checkout_for_the_rest_leaves_nothing_to_record_offline(flow, stripe_on):
+    f = flow
+    assert pay(f, f["city"].operator, {"amount_fen": 200, "method": "cash"}).status_code == 201
+    checkout = f["api"].as_(f["family"]).post(f"/api/v1/orders/{f['order']['id']}/payments/stripe")
+    assert checkout.status_code == 201 and checkout.json["amount_fen"] == 250  # the rest, asked online
+    for amount in (250, 1):
+        over = pay(f, f["city"].operator, {"amount_fen": amount, "method": "cash"})
+        assert over.status_code == 422 and "amount_fen" in over.json["errors"], over.json
+    assert order_of(f).copay_paid_fen == 200 and count(Payment, kind="offline") == 1
+
+
+def test_cancelling_an_order_paid_in_cash_records_a_refund_due_once(flow):
+    f = flow
+    assert pay(f, f["city"].operator, {"amount_fen": 300, "method": "cash"}).status_code == 201
+    assert pay(f, f["city"].operator, {"amount_fen": 150, "method": "wechat"}).status_code == 201
+    cancelled = f["api"].as_(f["family"]).post(f"/api/v1/orders/{f['order']['id']}/cancel", json={"reason": "住院"})
+    assert cancelled.status_code == 200, cancelled.json
+    order = order_of(f)
+    assert (order.status, order.copay_paid_fen, order.copay_status) == ("cancelled", 450, "refund_due")
+    seen = f["api"].as_(f["family"]).get(f"/api/v1/orders/{f['order']['id']}").json
+    assert seen["copay_status"] == "refund_due"
+    listed = f["api"].as_(f["family"]).get(f"/api/v1/orders/{f['order']['id']}/payments").json
+    due = [p for p in listed if p["kind"] == "refund_due"]
+    assert [(p["amount_fen"], p["status"], p["paid_fen"], p["method"]) for p in due] == [(450, "due", 0, "wechat")]
+    assert [p["amount_fen"] for p in listed if p["kind"] == "offline"] == [300, 150]  # the records stay as they were
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payment.refund_due"))
+    assert event.detail["order_id"] == f["order"]["id"] and event.detail["amount_fen"] == 450
+    assert event.actor_id == f["family"].id
+    from eldercare.payments import services
+
+    assert services.refund_due_offline(order) is None  # a retry owes nothing twice
+    db.session.commit()
+    assert count(Payment, kind="refund_due") == 1
+
+
+def test_a_cash_payment_reversed_before_cancelling_leaves_nothing_due(flow):
+    f = flow
+    paid = pay(f, f["city"].operator, {"amount_fen": 450, "method": "cash"}).json
+    reversed_ = f["api"].as_(f["city"].operator).post(f"/api/v1/payments/{paid['id']}/reverse",
+                                                      json={"reason": "录错了"})
+    assert reversed_.status_code == 201, reversed_.json
+    f["api"].as_(f["family"]).post(f"/api/v1/orders/{f['order']['id']}/cancel", json={"reason": "住院"})
+    assert count(Payment, kind="refund_due") == 0 and order_of(f).copay_status != "refund_due"

@@ -138,3 +138,38 @@ def test_an_open_audit_case_holds_the_order_back_until_it_is_cleared(december, t
     db.session.commit()
     second = generate(api, town.officer).json
     assert (second[0]["kind"], second[0]["line_count"], second[0]["held_back"]) == ("supplementary", 1, [])
+
+
+def test_generation_is_set_based_its_statements_do_not_grow_with_the_providers(december, town):
+    """The month is read, held back, written and totalled in a fixed number of SQL statements, however many
+    providers it has: one provider's October costs what two providers' November cost."""
+    from sqlalchemy import event
+
+    from eldercare.clock import Month
+    from eldercare.settlement.services import generate as settle
+
+    a, b = town.providers
+    town.visit(a, at(6, month=10))
+    town.visit(a, at(7, month=10), status="disputed")
+    for day in (3, 4, 5):
+        town.visit(a, at(day))
+        town.visit(b, at(day))
+    town.visit(b, at(8), status="disputed")
+    executed = []
+
+    def count(*_args):
+        executed.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        counts = {}
+        for month in (Month(2026, 10), Month(2026, 11)):
+            executed.clear()
+            made = settle(month)
+            counts[str(month)] = (len(executed), [(s.provider_id, s.line_count, len(s.held_back)) for s in made])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    db.session.commit()
+    assert counts["2026-10"][1] == [(a.id, 1, 1)]
+    assert counts["2026-11"][1] == [(a.id, 3, 0), (b.id, 3, 1)]
+    assert counts["2026-10"][0] == counts["2026-11"][0] <= 14

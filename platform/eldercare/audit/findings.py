@@ -28,6 +28,7 @@ CLOSED = ("cleared", "confirmed")
 DECISIONS = {"review": "reviewed", "clear": "cleared", "confirm": "confirmed"}
 SEVERITIES = ("high", "medium", "low")
 AUDIT_REVERSAL_MEMO = "Audit case confirmed: vouchers returned"
+AUDIT_CLAWBACK_MEMO = "Audit case confirmed after settlement: vouchers returned, deducted from the next statement"
 
 SEVERITY_LABELS = {"high": _l("high"), "medium": _l("medium"), "low": _l("low")}
 CASE_STATUS_LABELS = {"open": _l("open"), "reviewed": _l("reviewed"), "cleared": _l("cleared"),
@@ -178,9 +179,12 @@ def decide(actor, case: AuditCase, *, decision: str, note: str | None) -> AuditC
     note = (note or "").strip()
     if not note:
         raise invalid("note", _l("Say what you found."))
-    # The case's row locked, so two officers deciding at once are served one after the other.
+    # The case's row locked, so two officers deciding at once are served one after the other; then its order's
+    # (as approval locks a statement's orders), so a confirmation and an approval see each other's outcome.
     db.session.execute(sql.locked(select(AuditCase.id).where(AuditCase.id == case.id)))
+    db.session.execute(sql.locked(select(WorkOrder.id).where(WorkOrder.id == case.order_id)))
     db.session.refresh(case)
+    db.session.refresh(case.order)
     to_status = DECISIONS[decision]
     if case.status in CLOSED or (decision == "review" and case.status != "open"):
         message = _l("This case is %(status)s already.", status=CASE_STATUS_LABELS.get(case.status, case.status))
@@ -191,7 +195,7 @@ def decide(actor, case: AuditCase, *, decision: str, note: str | None) -> AuditC
                             at=now, note=note[:400]))
     reversed_fen = 0
     if to_status == "confirmed":
-        reversed_fen = _reverse_capture(case.order, actor)
+        reversed_fen = _reverse_capture(case, actor)
         case.reversed_fen = reversed_fen
     db.session.flush()
     record(f"audit.case_{to_status}", case, actor=actor, order_id=case.order_id, note=note[:400],
@@ -208,17 +212,28 @@ def captured_fen(order_id: int) -> int:
     return max(int(kinds.get("capture") or 0) - int(kinds.get("reversal") or 0), 0)
 
 
-def _reverse_capture(order: WorkOrder, actor) -> int:
-    """The provider's payable back to the elder's available vouchers: the captured fen, once (the reversal's
-    key is the order's, so a dispute's reversal and an audit's are one and the same movement)."""
+def _reverse_capture(case: AuditCase, actor) -> int:
+    """The elder's vouchers back: the captured fen, once (the reversal's key is the order's, so a dispute's
+    reversal and an audit's are one and the same movement). From the provider's payable while the order is not
+    settled; from its paid account once it is (the statement approved, the provider paid), with a deduction for
+    the provider's next statement, so the bureau withholds what it paid for the order."""
+    order = case.order
     fen = captured_fen(order.id)
     if fen <= 0:
         return 0
-    ids = ledger.accounts([("provider_payable", order.provider_id), ("elder_available", order.elder_id)])
-    movement = holds.reversal_movement(order.id, order.elder_id, fen, ids["provider_payable", order.provider_id],
+    settled = order.status == "settled"
+    source = ("provider_paid" if settled else "provider_payable", order.provider_id)
+    ids = ledger.accounts([source, ("elder_available", order.elder_id)])
+    movement = holds.reversal_movement(order.id, order.elder_id, fen, ids[source],
                                        ids["elder_available", order.elder_id], getattr(actor, "id", None))
-    posted = ledger.post_many([replace(movement, memo=AUDIT_REVERSAL_MEMO)]).posted
-    return fen if posted else 0
+    posted = ledger.post_many([replace(movement, memo=AUDIT_CLAWBACK_MEMO if settled else AUDIT_REVERSAL_MEMO)]).posted
+    if not posted:
+        return 0
+    if settled:
+        from ..settlement.deductions import deduct
+
+        deduct(order, fen, case_id=case.id, reason=f"Audit case {case.id} confirmed after settlement")
+    return fen
 
 
 # For settlement

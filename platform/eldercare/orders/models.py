@@ -87,9 +87,12 @@ class WorkOrder(db.Model):
 
     @property
     def copay_status(self) -> str:
-        """API.md's `copay_status`: none (nothing to pay), due, paid, refunded."""
+        """API.md's `copay_status`: none (nothing to pay), due, paid, refunded; refund_due for a cancelled order
+        whose co-pay was paid and has not all come back yet."""
         if self.copay_refunded_fen and self.copay_paid_fen - self.copay_refunded_fen <= 0:
             return "refunded"
+        if self.status == "cancelled" and self.copay_paid_fen - self.copay_refunded_fen > 0:
+            return "refund_due"
         if self.copay_fen == 0:
             return "none"
         return "paid" if self.copay_paid_fen - self.copay_refunded_fen >= self.copay_fen else "due"

@@ -16,19 +16,22 @@ from ..extensions import db
 
 OFFLINE_METHODS = ("cash", "wechat", "alipay", "bank")
 METHODS = ("stripe", *OFFLINE_METHODS)
-KINDS = ("online", "offline", "reversal")
+KINDS = ("online", "offline", "reversal", "refund_due")
 ONLINE_STATUSES = ("pending", "succeeded", "failed", "expired", "refunded")
 # An online payment still in play: the order's one checkout (a failed attempt may be retried in the same
 # Checkout Session); an order has at most one at a time.
 LIVE_ONLINE = "kind = 'online' AND status IN ('pending', 'succeeded', 'failed')"
+REFUND_DUE = "kind = 'refund_due'"
 
 
 class Payment(db.Model):
-    """Money for an order's co-pay: asked for online, recorded as received offline, or a reversal of a record."""
+    """Money for an order's co-pay: asked for online, recorded as received offline, a reversal of a record, or
+    what is due back to the family for co-pay paid offline on an order cancelled since (`refund_due`: the amount
+    to give back; it moves none of the order's sums)."""
 
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint("kind IN ('online', 'offline', 'reversal')", name="kind_known"),
+        CheckConstraint("kind IN ('online', 'offline', 'reversal', 'refund_due')", name="kind_known"),
         CheckConstraint("(kind = 'reversal') = (amount_fen < 0)", name="only_a_reversal_is_negative"),
         CheckConstraint("(kind = 'reversal') = (reverses_id IS NOT NULL)", name="a_reversal_names_its_payment"),
         CheckConstraint("amount_fen <> 0", name="amount_not_zero"),
@@ -36,14 +39,18 @@ class Payment(db.Model):
         # An order has one live online payment: two "pay online" clicks at once make one checkout.
         Index("uq_payments_live_online", "order_id", unique=True,
               postgresql_where=text(LIVE_ONLINE), sqlite_where=text(LIVE_ONLINE)),
+        # One refund due per order: a cancellation retried, or two at once, owes the family once.
+        Index("uq_payments_refund_due", "order_id", unique=True,
+              postgresql_where=text(REFUND_DUE), sqlite_where=text(REFUND_DUE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     method: Mapped[str] = mapped_column(String(10))  # stripe, or how the money came at the door
-    status: Mapped[str] = mapped_column(String(12))  # online: ONLINE_STATUSES; offline and reversal: recorded
-    # Online: the sum asked for; offline: the sum received; reversal: minus the reversed sum.
+    status: Mapped[str] = mapped_column(String(12))  # online: ONLINE_STATUSES; offline, reversal: recorded; due
+    # Online: the sum asked for; offline: the sum received; reversal: minus the reversed sum; refund_due: the sum
+    # to give back.
     amount_fen: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3), default="cny")
     # What counts toward the order's copay_paid_fen (online: what Stripe says was received), and what was

@@ -73,6 +73,22 @@ def _not_cancelled(order: WorkOrder) -> None:
         raise Conflict(message, {"status": [message]})
 
 
+def _still_open(order: WorkOrder) -> None:
+    """409 naming the order's state when no payment may be recorded for it: cancelled, or settled (its
+    statement approved: what the family had paid was counted then)."""
+    _not_cancelled(order)
+    if order.status == "settled":
+        message = _l("The order is settled: its statement is approved, so no payment can be recorded for it.")
+        raise Conflict(message, {"status": [message]})
+
+
+def in_checkout_fen(order: WorkOrder) -> int:
+    """What an online checkout of the order still open (not paid yet: pending, or failed and retryable) asks."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(
+        Payment.order_id == order.id, Payment.kind == "online", Payment.status.in_(("pending", "failed")),
+        Payment.paid_fen == 0)) or 0)
+
+
 def online_status(payment: Payment) -> None:
     """An online payment's status from its amounts: money received is succeeded, all of it given back is
     refunded; without money it stays as the last event said (pending, failed or expired)."""
@@ -98,7 +114,7 @@ def start_online(actor, order: WorkOrder, *, success_url: str, cancel_url: str) 
         Payment.status.in_(("pending", "succeeded", "failed"))))
     if live is not None:
         return live
-    _not_cancelled(order)
+    _still_open(order)
     amount = due_fen(order)
     if amount <= 0:
         message = _l("Nothing is due on this order.")
@@ -165,6 +181,28 @@ def refund_online(order: WorkOrder, *, actor=None) -> list[Payment]:
     return touched
 
 
+def refund_due_offline(order: WorkOrder, *, actor=None) -> Payment | None:
+    """A cancelled order's co-pay paid offline (less reversals) is owed back to the family: a new record of the
+    refund due (kind refund_due, once per order), in the audit log. The order's sums stay as they are (the money
+    was received); its copay_status reads refund_due while what was paid has not come back."""
+    order = locked_order(order.id)
+    owed = int(db.session.scalar(select(func.coalesce(func.sum(Payment.paid_fen), 0)).where(
+        Payment.order_id == order.id, Payment.kind.in_(("offline", "reversal")))) or 0)
+    if owed <= 0 or db.session.scalar(select(Payment.id).where(Payment.order_id == order.id,
+                                                               Payment.kind == "refund_due")) is not None:
+        return None
+    last = db.session.scalar(select(Payment.method).where(Payment.order_id == order.id, Payment.kind == "offline")
+                             .order_by(Payment.id.desc()).limit(1))
+    now = clock.now()
+    due = Payment(order_id=order.id, kind="refund_due", method=last or "cash", status="due", amount_fen=owed,
+                  reason="Order cancelled: the co-pay paid offline is to be given back",
+                  recorded_by_id=getattr(actor, "id", None), created_at=now)
+    db.session.add(due)
+    db.session.flush()
+    record("payment.refund_due", due, actor=actor, order_id=order.id, amount_fen=owed, method=due.method)
+    return due
+
+
 # --- offline --------------------------------------------------------------------------------------------------
 
 def may_handle(actor, order: WorkOrder, roles: tuple[str, ...]) -> bool:
@@ -198,12 +236,16 @@ def record_offline(actor, order: WorkOrder, *, amount_fen: int, method: str, rec
     if received_at > now:
         raise invalid("received_at", _l("The time is in the future."))
     order = locked_order(order.id)
-    _not_cancelled(order)
+    _still_open(order)
     if received_at < order.created_at:
         raise invalid("received_at", _l("Before the order was booked."))
     due = due_fen(order)
     if amount_fen > due:
         raise invalid("amount_fen", _l("More than is due: %(due)s fen is still to pay.", due=due))
+    asked = in_checkout_fen(order)  # the rest may be paid online any moment: both together never exceed the co-pay
+    if asked and amount_fen > due - asked:
+        raise invalid("amount_fen", _l("More than is due: %(due)s fen is still to pay, of which %(asked)s fen "
+                                       "is asked in an online checkout still open.", due=due, asked=asked))
     payment = Payment(order_id=order.id, kind="offline", method=method, status="recorded", amount_fen=amount_fen,
                       paid_fen=amount_fen, received_at=received_at, note=(note or "").strip() or None,
                       recorded_by_id=actor.id, created_at=now)
@@ -228,6 +270,7 @@ def reverse(actor, payment_id: int, *, reason: str) -> Payment:
     order = locked_order(order.id)
     if payment.kind != "offline":
         message = (_l("A payment made online is refunded through Stripe, not reversed.") if payment.kind == "online"
+                   else _l("A refund due is owed to the family: it is not reversed.") if payment.kind == "refund_due"
                    else _l("A reversal cannot itself be reversed."))
         raise Conflict(message, {"payment": [message]})
     if reversal_of(payment) is not None:

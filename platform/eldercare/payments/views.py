@@ -21,9 +21,10 @@ YUAN = re.compile(r"^[0-9]{1,7}(\.[0-9]{1,2})?$")  # ASCII digits only: 4, 4.5, 
 METHOD_LABELS = {"cash": _l("Cash"), "wechat": _l("WeChat transfer"), "alipay": _l("Alipay transfer"),
                  "bank": _l("Bank transfer"), "stripe": _l("Paid online")}
 STATUS_LABELS = {"none": _l("Nothing to pay"), "due": _l("To pay"), "paid": _l("Paid"),
-                 "refunded": _l("Refunded")}
+                 "refunded": _l("Refunded"), "refund_due": _l("To give back")}
 PAYMENT_STATUS_LABELS = {"pending": _l("Waiting for payment"), "succeeded": _l("Paid"), "failed": _l("Failed"),
-                         "expired": _l("Closed"), "refunded": _l("Refunded"), "recorded": _l("Recorded")}
+                         "expired": _l("Closed"), "refunded": _l("Refunded"), "recorded": _l("Recorded"),
+                         "due": _l("To give back")}
 
 
 @bp.app_context_processor

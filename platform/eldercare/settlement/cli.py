@@ -10,8 +10,8 @@ from ..extensions import db
                                               "is confirmed so far).")
 def settle_command(period):
     """One statement per provider for the month's confirmed visits not yet on a statement (a supplementary one
-    after the first), committed provider by provider: stopped half-way and run again, it settles each order
-    exactly once."""
+    after the first), committed pass by pass (the providers no other run holds, then the others once free):
+    stopped half-way and run again, it settles each order exactly once."""
     from ..apibase import month_from
     from .services import generate, providers_to_settle
 
@@ -19,9 +19,9 @@ def settle_command(period):
         month = month_from(period)
         total = len(providers_to_settle(month))
         with click.progressbar(length=total, label=f"Settling {month}", show_pos=True) as bar:
-            def each(_statement):
-                db.session.commit()  # the provider's statement stays, whatever happens to the next
-                bar.update(1)
+            def each(_made, providers):
+                db.session.commit()  # the pass's statements stay, whatever happens to the next
+                bar.update(providers)
 
             made = generate(month, each=each)
     except ServiceError as error:

@@ -1,6 +1,7 @@
 """A statement as the bureau's finance staff and the provider download it: CSV (UTF-8 with a byte-order mark,
 so that Excel reads the Chinese) and an Excel workbook (openpyxl). Both hold the same rows, in the language of
-the request: the lines, then the totals, the orders held back and the reconciliation with the ledger."""
+the request: the lines, then the totals, the reconciliation with the ledger, the orders held back and the
+deductions (orders paid before whose audit case was confirmed since)."""
 import csv
 import io
 
@@ -54,11 +55,14 @@ def _summary(statement) -> list[list]:
             [_("Lines"), statement.line_count], [_("Vouchers (yuan)"), _yuan(statement.voucher_total_fen)],
             [_("Co-pay (yuan)"), _yuan(statement.copay_total_fen)],
             [_("Co-pay collected (yuan)"), _yuan(statement.copay_collected_fen)],
+            [_("Deducted (yuan)"), _yuan(statement.deduction_total_fen)],
+            [_("The bureau pays (yuan)"), _yuan(statement.payable_fen)],
             [_("Captured in the ledger (yuan)"), _yuan(check.ledger_total_fen)],
             [_("Reconciled with the ledger"), _("Yes") if check.ok else _("No")]]
     rows += [[_("Differs from the ledger"), m.order_id, _yuan(m.voucher_fen), _yuan(m.ledger_fen)]
              for m in check.mismatches]
     rows += [[_("Held back"), held["order_id"], _text(held["reason"])] for held in statement.held_back or []]
+    rows += [[_("Deductions"), d.order_id, _yuan(d.fen), _text(d.reason)] for d in statement.deductions]
     return rows
 
 

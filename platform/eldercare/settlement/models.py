@@ -40,6 +40,7 @@ class Statement(db.Model):
     voucher_total_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # owed by the bureau
     copay_total_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # due from the families
     copay_collected_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # of which paid when generated
+    deduction_total_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # taken back for orders paid before
     held_back: Mapped[list] = mapped_column(JSON, default=list)  # [{"order_id", "reason"}]
     generated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the scheduler or CLI
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -50,6 +51,12 @@ class Statement(db.Model):
     generated_by = relationship("User", foreign_keys=[generated_by_id])
     approved_by = relationship("User", foreign_keys=[approved_by_id])
     lines: Mapped[list["StatementLine"]] = relationship(back_populates="statement", order_by="StatementLine.id")
+    deductions: Mapped[list["Deduction"]] = relationship(back_populates="statement", order_by="Deduction.id")
+
+    @property
+    def payable_fen(self) -> int:
+        """What the bureau pays for this statement: its voucher total less what it takes back."""
+        return self.voucher_total_fen - self.deduction_total_fen
 
 
 class StatementLine(db.Model):
@@ -88,3 +95,27 @@ class StatementLine(db.Model):
         if self.copay_fen == 0:
             return "none"
         return "paid" if self.copay_collected_fen >= self.copay_fen else "due"
+
+
+class Deduction(db.Model):
+    """Money taken back from a provider for an order already settled (its statement approved, the provider paid)
+    whose audit case was confirmed afterwards. The vouchers went back to the elder when the case was confirmed
+    (from the provider's paid account, through the ledger); the deduction is what the bureau withholds, as a line
+    of the provider's next statement (`statement_id`, None until that statement is generated). One per order."""
+
+    __tablename__ = "settlement_deductions"
+    __table_args__ = (
+        UniqueConstraint("order_id", name="uq_settlement_deductions_order"),
+        CheckConstraint("fen > 0", name="fen_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("audit_cases.id"))
+    fen: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("settlement_statements.id"), index=True)
+
+    statement: Mapped[Statement | None] = relationship(back_populates="deductions")

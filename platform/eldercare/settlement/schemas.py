@@ -41,6 +41,13 @@ class LineSchema(ma.Schema):
     copay_status = ma.fields.String(metadata={"enum": ["none", "due", "paid"]})
 
 
+class DeductionSchema(ma.Schema):
+    order_id = ma.fields.Integer()
+    case_id = ma.fields.Integer(allow_none=True)
+    fen = ma.fields.Integer(metadata={"description": "taken back: paid on an earlier statement"})
+    reason = ma.fields.String()
+
+
 class StatementSummarySchema(ma.Schema):
     id = ma.fields.Integer()
     provider_id = ma.fields.Integer()
@@ -52,6 +59,8 @@ class StatementSummarySchema(ma.Schema):
     voucher_total_fen = ma.fields.Integer()
     copay_total_fen = ma.fields.Integer()
     copay_collected_fen = ma.fields.Integer()
+    deduction_total_fen = ma.fields.Integer(metadata={"description": "taken back for orders paid before"})
+    payable_fen = ma.fields.Integer(metadata={"description": "voucher total less deductions: what the bureau pays"})
     held_back = ma.fields.List(ma.fields.Nested(HeldBackSchema))
     generated_by_id = ma.fields.Integer(allow_none=True)
     generated_at = ma.fields.DateTime()
@@ -74,6 +83,7 @@ class ReconciliationSchema(ma.Schema):
 
 class StatementSchema(StatementSummarySchema):
     lines = ma.fields.List(ma.fields.Nested(LineSchema))
+    deductions = ma.fields.List(ma.fields.Nested(DeductionSchema))
     reconciliation = ma.fields.Method("_reconciliation")
 
     def _reconciliation(self, statement):

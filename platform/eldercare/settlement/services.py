@@ -1,13 +1,15 @@
 """Settlement: a month's statements, their reconciliation with the voucher ledger, and their approval.
 
-Generating is set-based and per provider. The provider's row is locked (so two runs of one month, two
-schedulers, a CLI beside the API, take a provider one after the other), its month's candidates are read (orders
-confirmed or disputed whose visit ended in the month and that are on no statement), the hold-back rules
-(held_back.py) say which stay off, and the lines are written with one INSERT ... SELECT from the orders. An order
-is on one line at most (a unique constraint), so a run that was killed half-way and run again, or a second run
-later in the month (a supplementary statement), settles each order exactly once. The callers commit: a request
-once at its end, the scheduler's job and `flask settle` after each provider (the `each` callback), so a kill
-keeps the providers done.
+Generating is set-based for the whole month. The providers' rows are locked (so two runs of one month, two
+schedulers, a CLI beside the API, take a provider one after the other), the month's candidates are read once
+(orders confirmed or disputed whose visit ended in the month and that are on no statement), the hold-back rules
+(held_back.py) are asked once which stay off, the statements are written in one statement and all their lines in
+another (one INSERT ... SELECT from the orders, whose RETURNING gives the totals), with the provider's waiting
+deductions (deductions.py) attached in one more. An order is on one line at most
+(a unique constraint), so a run that was killed half-way and run again, or a second run later in the month (a
+supplementary statement), settles each order exactly once. The callers commit: a request once at its end; the
+scheduler's job and `flask settle` after each pass (the `each` callback): first the providers no other
+transaction holds, then, once they are free, the others, so a kill keeps the pass committed.
 
 Approval is the bureau's, by an officer of the provider's district who did not generate the statement. It locks
 the statement, takes off the lines of orders that left `confirmed` since (held back, for a later statement),
@@ -18,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, delete, exists, func, insert, literal, select, update
+from sqlalchemy import case, delete, exists, func, insert, select, update
 
 from .. import clock, sql
-from ..audit.services import record
+from ..audit.services import event, record, record_many
 from ..clock import Month
 from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
@@ -30,8 +32,8 @@ from ..orders.models import WorkOrder
 from ..providers.models import Provider
 from ..vouchers import holds
 from ..vouchers.models import LedgerAccount, LedgerEntry, LedgerTransaction
-from . import held_back
-from .models import Statement, StatementLine
+from . import deductions, held_back
+from .models import Deduction, Statement, StatementLine
 from .scope import visible_statement
 
 SETTLING = ("confirmed", "disputed")  # the statuses a month's candidates are in: settled now, or held back
@@ -57,69 +59,144 @@ def providers_to_settle(month: Month, *, within=None) -> list[int]:
     orders, lines = WorkOrder.__table__.c, StatementLine.__table__.c
     stmt = (select(orders.provider_id).distinct()
             .where(orders.status.in_(SETTLING), orders.check_out_at >= start, orders.check_out_at < end,
-                   orders.provider_id.is_not(None), ~exists().where(lines.order_id == orders.id))
-            .order_by(orders.provider_id))
+                   orders.provider_id.is_not(None), ~exists().where(lines.order_id == orders.id)))
+    owing = deductions.pending_providers()
     if within is not None:
-        stmt = stmt.where(orders.provider_id.in_(within))
-    return list(db.session.scalars(stmt))
+        stmt, owing = stmt.where(orders.provider_id.in_(within)), owing.where(Deduction.provider_id.in_(within))
+    return sorted(set(db.session.scalars(stmt.union(owing))))
 
 
 def generate(month: Month, *, actor=None, within=None,
-             each: Callable[[Statement | None], None] | None = None) -> list[Statement]:
+             each: Callable[[list[Statement], int], None] | None = None) -> list[Statement]:
     """One statement per provider for the month's confirmed visits not on a statement yet (the provider's first
     of the month is `regular`, a later one `supplementary`), with the disputed ones held back and listed. A
-    provider with nothing new gets no statement, so a second run makes nothing. `each` is called after each
-    provider (with its statement, or None), for a job to commit as it goes. `within`: only those providers (a
-    select of ids; the caller's scope), all when None."""
+    provider with nothing new gets no statement, so a second run makes nothing. The provider's deductions waiting
+    for a statement (deductions.py: audit cases confirmed after their order was paid) go on it, and make one of
+    their own when nothing else does. `within`: only those providers (a select of ids; the caller's scope), all
+    when None.
+
+    Without `each` (a request, which commits once at its end) every provider is locked in id order and the month
+    is settled in one pass. With `each` (the monthly job, `flask settle`: it must commit) the providers no other
+    transaction holds are taken at once and settled in one pass, `each(statements, providers)` commits them, and
+    then the rest are waited for and settled in a second pass: a provider held elsewhere keeps no other waiting,
+    and a kill keeps what was committed."""
     period = settleable(month)
-    made = []
-    for provider_id in providers_to_settle(month, within=within):
-        statement = _generate_one(provider_id, month, period, actor)
-        if statement is not None:
-            made.append(statement)
-        if each is not None:
-            each(statement)
+    waiting = providers_to_settle(month, within=within)
+    if each is None:
+        return _settle(_lock(waiting, wait=True), month, period, actor)
+    free = _lock(waiting, wait=False)
+    made = _settle(free, month, period, actor)
+    each(made, len(free))
+    rest = sorted(set(waiting) - set(free))
+    if rest:
+        later = _settle(_lock(rest, wait=True), month, period, actor)
+        each(later, len(rest))
+        made += later
     return made
 
 
-def _generate_one(provider_id: int, month: Month, period: str, actor) -> Statement | None:
-    # The provider's row, locked (FOR NO KEY UPDATE: bookings that name the provider are not held up), so that
-    # two runs take this provider one after the other and the second sees what the first wrote.
-    db.session.execute(select(Provider.id).where(Provider.id == provider_id).with_for_update(key_share=True))
+def _lock(provider_ids: list[int], *, wait: bool) -> list[int]:
+    """Lock the providers' rows (FOR NO KEY UPDATE: bookings that name a provider are not held up), in id order,
+    so that two runs take a provider one after the other and the second sees what the first wrote; those another
+    transaction holds are skipped (and left out of the answer) unless `wait`."""
+    locked = []
+    for chunk in sql.chunks(provider_ids):
+        locked += db.session.scalars(select(Provider.id).where(sql.any_of(Provider.id, chunk)).order_by(Provider.id)
+                                     .with_for_update(key_share=True, skip_locked=not wait))
+    return locked
+
+
+def _settle(provider_ids: list[int], month: Month, period: str, actor) -> list[Statement]:
+    """The statements of the (locked) providers, set-based: the month's candidates read once, the hold-back rules
+    asked once, the statements written in one statement and their lines in another (INSERT ... SELECT from the
+    orders), whose RETURNING gives the totals as written; then the totals and the audit events."""
+    if not provider_ids:
+        return []
     start, end = month.bounds()
     orders, lines = WorkOrder.__table__.c, StatementLine.__table__.c
-    in_month = (orders.provider_id == provider_id, orders.check_out_at >= start, orders.check_out_at < end,
-                ~exists().where(lines.order_id == orders.id))
-    candidates = db.session.execute(select(orders.id, orders.status).where(
-        orders.status.in_(SETTLING), *in_month)).all()
-    held = held_back.reasons([order_id for order_id, _ in candidates])
-    settling = sum(1 for order_id, status in candidates if status == "confirmed" and order_id not in held)
-    sequence = (db.session.scalar(select(func.max(Statement.sequence)).where(
-        Statement.provider_id == provider_id, Statement.period == period)) or 0) + 1
-    if not settling and (not held or sequence > 1):
-        return None  # nothing new: a rerun makes no empty statement
-    statement = Statement(provider_id=provider_id, period=period, sequence=sequence,
-                          kind="regular" if sequence == 1 else "supplementary", status="draft",
-                          held_back=[held[order_id] for order_id in sorted(held)],
-                          generated_by_id=getattr(actor, "id", None), generated_at=clock.now())
-    db.session.add(statement)
-    db.session.flush()
+    candidates = []
+    for chunk in sql.chunks(provider_ids):
+        candidates += db.session.execute(select(orders.id, orders.provider_id, orders.status).where(
+            sql.any_of(orders.provider_id, chunk), orders.status.in_(SETTLING), orders.check_out_at >= start,
+            orders.check_out_at < end, ~exists().where(lines.order_id == orders.id))).all()
+    held = held_back.reasons([order_id for order_id, _, _ in candidates])
+    settling: dict[int, list[int]] = {}
+    holding: dict[int, list[dict]] = {}
+    for order_id, provider_id, status in sorted(candidates):
+        if order_id in held:
+            holding.setdefault(provider_id, []).append(held[order_id])
+        elif status == "confirmed":
+            settling.setdefault(provider_id, []).append(order_id)
+    owed: dict[int, list[Deduction]] = {}
+    for deduction in deductions.pending(provider_ids):  # confirmed audit cases on orders paid before
+        owed.setdefault(deduction.provider_id, []).append(deduction)
+    last = dict(db.session.execute(
+        select(Statement.provider_id, func.max(Statement.sequence))
+        .where(Statement.period == period, sql.any_of(Statement.provider_id, sorted(provider_ids)))
+        .group_by(Statement.provider_id)).all())
+    now, actor_id = clock.now(), getattr(actor, "id", None)
+    rows = []
+    for provider_id in provider_ids:
+        sequence = last.get(provider_id, 0) + 1
+        if not settling.get(provider_id) and not owed.get(provider_id) and (
+                not holding.get(provider_id) or sequence > 1):
+            continue  # nothing new: a rerun makes no empty statement
+        rows.append(dict(provider_id=provider_id, period=period, sequence=sequence,
+                         kind="regular" if sequence == 1 else "supplementary", status="draft",
+                         line_count=0, voucher_total_fen=0, copay_total_fen=0, copay_collected_fen=0,
+                         deduction_total_fen=sum(d.fen for d in owed.get(provider_id, [])),
+                         held_back=holding.get(provider_id, []), generated_by_id=actor_id, generated_at=now))
+    if not rows:
+        return []
+    statement_of = {provider_id: statement_id for statement_id, provider_id in
+                    sql.insert_rows(Statement.__table__, rows, returning=("id", "provider_id"))}
+    sql.update_rows(Deduction, [dict(id=d.id, statement_id=statement_of[d.provider_id])
+                                for provider_id in sorted(owed) if provider_id in statement_of
+                                for d in owed[provider_id]])
+    for deduction in (d for ds in owed.values() for d in ds):
+        db.session.expire(deduction)  # its statement_id, written above without the ORM
+    totals = {statement_id: [0, 0, 0, 0] for statement_id in statement_of.values()}
+    for written in _write_lines(statement_of, [order_id for provider_id in sorted(settling)
+                                               for order_id in settling[provider_id]]):
+        for statement_id, voucher_fen, copay_fen, collected_fen in written:
+            total = totals[statement_id]
+            total[0] += 1
+            total[1] += voucher_fen
+            total[2] += copay_fen
+            total[3] += collected_fen
+    sql.update_rows(Statement, [dict(id=statement_id, line_count=count, voucher_total_fen=voucher,
+                                     copay_total_fen=copay, copay_collected_fen=collected)
+                                for statement_id, (count, voucher, copay, collected) in sorted(totals.items())])
+    record_many([event("settlement.generated", target_type=Statement.__tablename__, target_id=statement_of[p],
+                       actor_id=actor_id, provider_id=p, period=period, kind=row["kind"],
+                       lines=totals[statement_of[p]][0], voucher_total_fen=totals[statement_of[p]][1],
+                       held_back=len(row["held_back"]), deduction_total_fen=row["deduction_total_fen"])
+                 for row in rows for p in (row["provider_id"],)])
+    made = db.session.scalars(select(Statement).where(Statement.id.in_(sorted(totals)))
+                              .order_by(Statement.provider_id)).all()
+    return list(made)
+
+
+def _write_lines(statement_of: dict[int, int], order_ids: list[int]):
+    """Each order of `order_ids` as a line of its provider's statement (`statement_of`: provider id -> statement
+    id), as it stands: INSERT ... SELECT from the orders, joined to the new statements by provider; yields the
+    (statement id, voucher, co-pay, co-pay collected) of the lines written, batch by batch."""
+    orders, statements = WorkOrder.__table__.c, Statement.__table__.c
     collected = orders.copay_paid_fen - orders.copay_refunded_fen
-    source = select(literal(statement.id), orders.id, orders.item_id, orders.elder_id, orders.caregiver_id,
-                    orders.check_in_at, orders.check_out_at, orders.check_in_distance_m,
-                    orders.check_out_distance_m, orders.voucher_fen, orders.copay_fen,
-                    case((collected > 0, collected), else_=0)).where(orders.status == "confirmed", *in_month)
-    if held:
-        source = source.where(orders.id.not_in(sorted(held)))
-    db.session.execute(insert(StatementLine).from_select(
-        ["statement_id", "order_id", "item_id", "elder_id", "caregiver_id", "check_in_at", "check_out_at",
-         "check_in_distance_m", "check_out_distance_m", "voucher_fen", "copay_fen", "copay_collected_fen"],
-        source))
-    _count(statement)
-    record("settlement.generated", statement, actor=actor, provider_id=provider_id, period=period,
-           kind=statement.kind, lines=statement.line_count, voucher_total_fen=statement.voucher_total_fen,
-           held_back=len(held))
-    return statement
+    columns = ["statement_id", "order_id", "item_id", "elder_id", "caregiver_id", "check_in_at", "check_out_at",
+               "check_in_distance_m", "check_out_distance_m", "voucher_fen", "copay_fen", "copay_collected_fen"]
+    new = sorted(statement_of.values())
+    lines = StatementLine.__table__
+    for chunk in sql.chunks(order_ids):
+        source = (select(statements.id, orders.id, orders.item_id, orders.elder_id, orders.caregiver_id,
+                         orders.check_in_at, orders.check_out_at, orders.check_in_distance_m,
+                         orders.check_out_distance_m, orders.voucher_fen, orders.copay_fen,
+                         case((collected > 0, collected), else_=0))
+                  .select_from(WorkOrder.__table__.join(Statement.__table__,
+                                                        statements.provider_id == orders.provider_id))
+                  .where(sql.any_of(orders.id, chunk), sql.any_of(statements.id, new)))
+        yield db.session.execute(insert(lines).from_select(columns, source).returning(
+            lines.c.statement_id, lines.c.voucher_fen, lines.c.copay_fen, lines.c.copay_collected_fen)).all()
 
 
 def _count(statement: Statement) -> None:
