@@ -2,7 +2,6 @@
 whoever took the money (the caregiver at the door, the provider, an operator), with a confirmation step before
 anything is written; the provider and the operator reverse a record made by mistake. The rules stay in
 services.py; these views carry the choices."""
-import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,13 +10,12 @@ from flask_login import current_user, login_required
 
 from ..errors import ServiceError
 from ..orders.scope import visible_order
-from ..web.forms import flash_outcome, submit
+from ..web.forms import fen_from_yuan, flash_outcome, submit
 from . import gateway, services
 from .api import return_urls
 from .models import OFFLINE_METHODS
 
 bp = Blueprint("payment_pages", __name__)
-YUAN = re.compile(r"^[0-9]{1,7}(\.[0-9]{1,2})?$")  # ASCII digits only: 4, 4.5, 4.50
 METHOD_LABELS = {"cash": _l("Cash"), "wechat": _l("WeChat transfer"), "alipay": _l("Alipay transfer"),
                  "bank": _l("Bank transfer"), "stripe": _l("Paid online")}
 STATUS_LABELS = {"none": _l("Nothing to pay"), "due": _l("To pay"), "paid": _l("Paid"),
@@ -36,15 +34,6 @@ def payment_helpers():
                 may_record_payment=lambda order: services.may_handle(current_user, order, services.RECORDERS),
                 may_reverse_payment=lambda order: services.may_handle(current_user, order, services.REVERSERS),
                 payments_of=services.payments_of, reversal_of=services.reversal_of, offline_methods=OFFLINE_METHODS)
-
-
-def fen_from_yuan(text: str) -> int | None:
-    """"4.50" → 450; None unless ASCII digits with at most two decimals."""
-    text = (text or "").strip()
-    if not YUAN.match(text):
-        return None
-    whole, _dot, cents = text.partition(".")
-    return int(whole) * 100 + int((cents + "00")[:2])
 
 
 def _order_or_404(order_id):

@@ -67,7 +67,7 @@ def local_moment(day_text, time_text, *, day_field: str = "day", time_field: str
     return datetime.combine(day, at, LOCAL), {}
 
 
-_YUAN = re.compile(r"[0-9]{1,9}([.][0-9]{1,2})?\Z")
+_YUAN = re.compile(r"[0-9]{1,7}([.][0-9]{1,2})?\Z")  # up to 9,999,999.99 yuan
 
 
 def fen_from_yuan(text) -> int | None:
