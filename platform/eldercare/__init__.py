@@ -115,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     from .audit.log_api import blp as audit_log_api
     from .careplans.api import blp as care_plans_api
     from .catalog.api import blp as catalog_api
+    from .coverage.api import blp as coverage_api
     from .elders.api import blp as elders_api
     from .extensions import api
     from .health import blp as health_api
@@ -130,6 +131,6 @@ def register_blueprints(app: Flask) -> None:
 
     for blp in (accounts_api, regions_api, catalog_api, elders_api, orders_api, providers_api, vouchers_api,
                 notifications_api, care_plans_api, payments_api, settlements_api, audit_api, audit_log_api,
-                servicepoints_api, health_api):
+                servicepoints_api, coverage_api, health_api):
         api.register_blueprint(blp)
     register_pages(app)

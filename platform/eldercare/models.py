@@ -7,6 +7,7 @@ from .audit.samples import FollowUpCall, FollowUpSample, SampleOrder  # noqa: F4
 from .careplans import events as care_plan_events  # noqa: F401  plans follow the registry and orders
 from .careplans.models import CarePlan, CarePlanPause, CarePlanSkip, CarePlanTime  # noqa: F401
 from .catalog.models import Category, Item  # noqa: F401
+from .coverage.models import elders_by_cell  # noqa: F401  the coverage map's index on the elders' homes
 from .elders.models import Assessment, Elder, ElderEvent, FamilyLink, StatusChange  # noqa: F401
 from .idempotency import IdempotencyKey  # noqa: F401
 from .notifications import subscriptions as notification_subscriptions  # noqa: F401  orders tell people

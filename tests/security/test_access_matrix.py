@@ -479,6 +479,8 @@ EXPECTED = {
     ("GET", "/api/v1/catalog/items"):                                                "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
     ("POST", "/api/v1/catalog/items"):                                               "401    ok     403    403    403    403    403    403    403    403",
     ("PATCH", "/api/v1/catalog/items/<int:item_id>"):                                "401    ok     403    403    403    403    403    403    403    403",
+    # /api/v1/coverage (the 15-minute circle of the officer's area)
+    ("GET", "/api/v1/coverage/communities"):                                         "401    403    ok     ok     403    403    403    403    403    403",
     # /api/v1/docs
     ("GET", "/api/v1/docs"):                                                         "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
     # /api/v1/elders
@@ -574,6 +576,7 @@ EXPECTED = {
     ("GET", "/audit/cases/<int:case_id>"):                                           "login  ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/audit/cases/<int:case_id>"):                                          "login  ok     ok     ok     403    403    403    403    403    403",
     ("GET", "/bureau/audit-log"):                                                    "login  403    ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/coverage"):                                                     "login  403    ok     ok     403    403    403    403    403    403",
     ("GET", "/audit/findings"):                                                      "login  ok     ok     ok     403    403    403    403    403    403",
     ("GET", "/audit/samples"):                                                       "login  ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/audit/samples"):                                                      "login  ok     ok     ok     403    403    403    403    403    403",

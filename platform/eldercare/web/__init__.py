@@ -8,6 +8,7 @@ def register_pages(app):
     from ..audit.log_pages import bp as audit_log_pages
     from ..audit.views import bp as audit_pages
     from ..careplans.views import bp as care_plan_pages
+    from ..coverage.views import bp as coverage_pages
     from ..elders.views import bp as elder_pages
     from ..hardship.views import bp as hardship_pages
     from ..notifications.views import bp as notification_pages
@@ -38,6 +39,7 @@ def register_pages(app):
     app.register_blueprint(audit_pages)
     app.register_blueprint(point_pages)
     app.register_blueprint(audit_log_pages)
+    app.register_blueprint(coverage_pages)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
 
