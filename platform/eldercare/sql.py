@@ -208,10 +208,11 @@ def _execute_together(statements: list[tuple[str, dict]]) -> None:
     _connection().execute(text(f"WITH {ctes} SELECT 1"), params)
 
 
-def locked(stmt):
+def locked(stmt, of=None):
     """`stmt` (a select) taking row locks for the rest of the transaction where the database has them
-    (PostgreSQL's FOR UPDATE; SQLite locks the whole database for a writer anyway)."""
-    return stmt.with_for_update() if is_postgres() else stmt
+    (PostgreSQL's FOR UPDATE, of the rows of `of` only when given: a statement with an outer join; SQLite locks
+    the whole database for a writer anyway)."""
+    return stmt.with_for_update(of=of) if is_postgres() else stmt
 
 
 def relation(name: str, columns: Mapping[str, TypeEngine]):

@@ -367,6 +367,8 @@ def last_month_day() -> str:
 def page_fields(ids: dict) -> dict:
     booking = {"elder_id": ids["elder_id"], "item_id": ids["item_id"]}
     counter = {"card": ids["card"], "item_id": ids["item_id"], "pay_with": "self"}
+    point_page = {"name": "甲食堂", "kind": "canteen", "community_id": ids["community_id"], "days": "0", "opens": "10:30",
+                  "closes": "13:30", f"price_{ids['item_id']}": "12.00", "daily_capacity": "150"}
     return {
         "/book": {"elder_id": ids["elder_id"]},
         "/book/when": booking,
@@ -383,6 +385,9 @@ def page_fields(ids: dict) -> dict:
         "/audit/samples/<int:sample_id>": {"decision": "reject", "note": "回访无异常"},
         "/audit/samples/<int:sample_id>/calls": {"order_id": ids["past_order"], "reached": "no"},
         "/points/<int:point_id>/counter": counter,
+        "/provider/points/new": point_page,
+        "/provider/points/<int:point_id>": point_page,
+        "/bureau/points/<int:point_id>/review": {"decision": "approve"},
         "/points/<int:point_id>/counter/record": counter,
     }
 
@@ -591,6 +596,9 @@ EXPECTED = {
     ("GET", "/book/when"):                                                           "login  ok     403    403    ok     403    403    ok     ok     403",
     ("GET", "/bureau/hardship-import"):                                              "login  ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/bureau/hardship-import"):                                             "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/points"):                                                       "login  ok     ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/points/<int:point_id>"):                                        "login  ok     ok     ok     403    403    403    403    403    403",
+    ("POST", "/bureau/points/<int:point_id>/review"):                                "login  ok     ok     403    403    403    403    403    403    403",
     ("GET", "/bureau/providers"):                                                    "login  ok     ok     ok     403    403    403    403    403    403",
     ("GET", "/bureau/providers/<int:provider_id>"):                                  "login  ok     ok     ok     403    403    403    403    403    403",
     ("GET", "/bureau/providers/<int:provider_id>/documents/<int:document_id>"):      "login  ok     ok     ok     403    403    403    403    403    403",
@@ -612,6 +620,7 @@ EXPECTED = {
     ("POST", "/elders/<int:elder_id>/events"):                                       "login  ok     ok     ok     ok     403    403    403    403    403",
     ("POST", "/elders/<int:elder_id>/verify"):                                       "login  ok     ok     ok     ok     403    403    403    403    403",
     ("GET", "/elders/<int:elder_id>/vouchers"):                                      "login  ok     ok     ok     ok     404    404    ok     ok     404",
+    ("GET", "/elders/<int:elder_id>/card"):                                          "login  403    403    403    ok     403    403    ok     ok     403",
     ("GET", "/elders/new"):                                                          "login  ok     ok     ok     ok     403    403    403    403    403",
     ("POST", "/elders/new"):                                                         "login  ok     ok     ok     ok     403    403    403    403    403",
     ("GET", "/login"):                                                               "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
@@ -640,6 +649,11 @@ EXPECTED = {
     ("GET", "/provider/orders"):                                                     "login  403    403    403    403    ok     403    403    403    403",
     ("POST", "/provider/orders/<int:order_id>/accept"):                              "login  403    403    403    403    ok     403    403    403    403",
     ("POST", "/provider/orders/<int:order_id>/reject"):                              "login  403    403    403    403    ok     403    403    403    403",
+    ("GET", "/provider/points"):                                                     "login  403    403    403    403    ok     403    403    403    403",
+    ("GET", "/provider/points/<int:point_id>"):                                      "login  403    403    403    403    ok     403    403    403    403",
+    ("POST", "/provider/points/<int:point_id>"):                                     "login  403    403    403    403    ok     403    403    403    403",
+    ("GET", "/provider/points/new"):                                                 "login  403    403    403    403    ok     403    403    403    403",
+    ("POST", "/provider/points/new"):                                                "login  403    403    403    403    ok     403    403    403    403",
     ("GET", "/provider/planned"):                                                    "login  403    403    403    403    ok     403    403    403    403",
     ("GET", "/provider/settlements"):                                                "login  403    403    403    403    ok     403    403    403    403",
     ("GET", "/settlements/<int:statement_id>"):                                      "login  ok     ok     404    403    ok     403    403    403    403",
@@ -862,7 +876,17 @@ CROSS = [
     *[(method, rule, caller, OTHER_ELDER, "404") for caller in ("family", "elder") for method, rule in [
         ("GET", "/api/v1/elders/<int:elder_id>/card"),
         ("POST", "/api/v1/elders/<int:elder_id>/card/revoke"),
+        ("GET", "/elders/<int:elder_id>/card"),
     ]],
+    ("GET", "/elders/<int:elder_id>/card", "operator", OTHER_ELDER, "ok"),
+    # A provider's pages of its points: 乙's admin on 甲's point, 甲's on 乙's; another district's bureau on them.
+    ("GET", "/provider/points/<int:point_id>", "provider_admin_b", {}, "404"),
+    ("POST", "/provider/points/<int:point_id>", "provider_admin_b", {}, "404"),
+    ("GET", "/provider/points/<int:point_id>", "provider_admin", B_POINT, "404"),
+    ("POST", "/provider/points/<int:point_id>", "provider_admin", B_POINT, "404"),
+    ("GET", "/bureau/points/<int:point_id>", "bureau_other_district", {}, "404"),
+    ("POST", "/bureau/points/<int:point_id>/review", "bureau_other_district", {}, "404"),
+    ("GET", "/bureau/points/<int:point_id>", "bureau_street", B_POINT, "404"),
     ("GET", "/api/v1/elders/<int:elder_id>/card", "operator", OTHER_ELDER, "ok"),  # the district's both streets
     # Audit: the street's officer on 城西街道's finding, case and sample; another district's bureau on this
     # district's; the district's operator calls the elders of both streets.

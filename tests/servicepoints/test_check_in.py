@@ -1,8 +1,10 @@
 """Check-in at the counter: by card and by name + ID digits, and every rule that refuses or prices a meal."""
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from eldercare.audit import chain
+from eldercare.audit.models import AuditEvent
 from eldercare.clock import LOCAL
 from eldercare.extensions import db
 from eldercare.orders.models import WorkOrder
@@ -237,3 +239,61 @@ def test_the_points_staff_read_the_orders_of_their_counter_and_no_other(api, cou
     stranger = UserFactory(role="point_staff", provider_id=other_provider.id)
     assert api.as_(stranger).get(f"/api/v1/orders/{served.json['id']}").status_code == 404
     assert api.as_(stranger).get("/api/v1/orders").json == []
+
+
+def test_the_answer_is_the_order_as_stored_with_its_payment_and_log(api, counter):
+    """The check-in answers the order as written, without reading it back: a later GET says the same."""
+    r = check_in(api, counter, card=card_of(api, counter, counter.elder))
+    assert r.status_code == 201, r.json
+    officer = UserFactory(role="operator", scope_region_id=counter.city.district.id)
+    stored = api.as_(officer).get(f"/api/v1/orders/{r.json['id']}")
+    assert stored.status_code == 200, stored.json
+    for name in ("status", "price_fen", "voucher_fen", "copay_fen", "copay_paid_fen", "copay_status", "pay_with",
+                 "provider_id", "check_in_at", "check_out_at", "scheduled_start", "created_at", "accepted_at"):
+        assert r.json[name] == stored.json[name], name
+    assert [h["to_status"] for h in r.json["history"]] == [h["to_status"] for h in stored.json["history"]]
+    order = db.session.get(WorkOrder, r.json["id"])
+    assert (order.copay_paid_fen, order.copay_refunded_fen) == (360, 0)
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == counter.staff.id,
+                                                                 AuditEvent.action != "auth.login")).all()
+    assert sorted(actions) == ["order.status_changed", "order.status_changed", "payment.recorded",
+                               "service_point.checked_in"]
+    assert chain.verify().ok
+
+
+def test_a_meal_the_vouchers_pay_in_full_records_no_payment(api, counter):
+    counter.policy.tiers[0].copay_percent = 0
+    db.session.commit()
+    r = check_in(api, counter, card=card_of(api, counter, counter.elder))
+    assert r.status_code == 201, r.json
+    assert (r.json["voucher_fen"], r.json["copay_fen"], r.json["copay_status"]) == (1200, 0, "none")
+    assert db.session.scalar(select(func.count()).select_from(Payment)
+                             .where(Payment.order_id == r.json["id"])) == 0
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "service_point.checked_in")) == 1
+
+
+def test_a_check_in_costs_few_statements(api, counter, is_postgres):
+    """A lunchtime queue is many check-ins a second: the elder, the item and the day's meals are read in few
+    queries, the writes batched (PostgreSQL: one statement for the ledger, history, log and notifications)."""
+    check_in(api, counter, card=card_of(api, counter, counter.elders[1]))  # the provider's account opened
+    ledger.open_elder_accounts([counter.elder.id])  # as registration does (the factory's elders have none)
+    db.session.commit()
+    path = f"/api/v1/service-points/{counter.point.id}/check-ins"
+    body = dict(card=card_of(api, counter, counter.elder), item_id=counter.lunch.id, pay_with="voucher")
+    staff = api.as_(counter.staff)
+    db.session.expire_all()  # nothing of the test's own reads is cached for the request
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        r = staff.post(path, json=body)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert r.status_code == 201, r.json
+    # PostgreSQL: the user, the point, the elder, the item, the day's meals, the policy (2), the accounts, the
+    # order, the ledger's transactions, who hears, the rest in one, the check-in, the payment, the log.
+    assert len(statements) <= (15 if is_postgres else 18), "\n".join(statements)

@@ -72,13 +72,13 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
         raise
     if not written.written:  # the plan's order for the day, made a moment ago by another run
         raise already_booked(None)
-    return _as_answered(written.written[0], written.at, actor)
+    return as_answered(written.written[0], written.at, actor)
 
 
-def _as_answered(order: new_orders.Written, at: datetime, actor) -> WorkOrder:
-    """The order as written, for the answer: outside the session (it is in the database already, and nothing
-    of it needs reading back), its offer and history set without the ORM's change events, which cost more
-    than the rest of a booking's Python."""
+def as_answered(order: new_orders.Written, at: datetime, actor) -> WorkOrder:
+    """The order as written, for the answer (a booking's, a meal's at a point's counter): outside the session
+    (it is in the database already, and nothing of it needs reading back), its offer and history set without
+    the ORM's change events, which cost more than the rest of a booking's Python."""
     answer = WorkOrder(**order.values)
     offer = order.draft.offer
     set_committed_value(answer, "offers", [] if offer is None else [OrderOffer(

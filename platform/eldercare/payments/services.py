@@ -6,10 +6,10 @@ import logging
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from .. import clock
-from ..audit.services import record
+from ..audit.services import event, record, record_many
 from ..elders.scope import officer_covers
 from ..errors import Conflict, Forbidden, NotFound, invalid
 from ..extensions import db
@@ -254,6 +254,26 @@ def record_offline(actor, order: WorkOrder, *, amount_fen: int, method: str, rec
     record("payment.recorded", payment, actor=actor, order_id=order.id, amount_fen=amount_fen, method=method,
            received_at=received_at.isoformat())
     return payment
+
+
+def paid_with_new_order(actor, order_id: int, *, amount_fen: int, method: str, received_at: datetime,
+                        note: str | None = None, also: list[dict] = ()) -> int:
+    """Record the co-pay of an order written in this transaction already paid in full (a meal at a point's
+    counter, written with copay_paid_fen = `amount_fen` by the one order writer): its one payment, and its audit
+    event with the caller's events `also` in one statement. No lock and no sum: no one else sees the order before
+    the commit, and it has no other payment. Returns the payment's id."""
+    if method not in OFFLINE_METHODS:
+        raise invalid("method", _l("Must be one of: cash, wechat, alipay, bank."))
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise invalid("amount_fen", _l("A whole number of fen, more than 0."))
+    payment_id = db.session.execute(insert(Payment.__table__).values(
+        order_id=order_id, kind="offline", method=method, status="recorded", amount_fen=amount_fen,
+        paid_fen=amount_fen, received_at=received_at, note=(note or "").strip() or None, recorded_by_id=actor.id,
+        created_at=received_at).returning(Payment.__table__.c.id)).scalar_one()
+    record_many([event("payment.recorded", target_type=Payment.__tablename__, target_id=payment_id,
+                       actor_id=actor.id, order_id=order_id, amount_fen=amount_fen, method=method,
+                       received_at=received_at.isoformat()), *also])
+    return payment_id
 
 
 def reverse(actor, payment_id: int, *, reason: str) -> Payment:

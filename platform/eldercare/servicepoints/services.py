@@ -6,16 +6,19 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, bindparam, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock, sealed, sql
-from ..audit.services import record
-from ..catalog.models import Item
+from ..audit.services import event, record, record_many
+from ..catalog.models import Category, Item
 from ..db import utcnow
 from ..elders.models import Elder
 from ..elders.registry import ensure_bookable
@@ -25,7 +28,7 @@ from ..extensions import db
 from ..geo import CHINA_LAT, CHINA_LNG, distance_km
 from ..notifications.services import visit_facts
 from ..orders import new_orders
-from ..orders.booking import voucher_part
+from ..orders.booking import as_answered, voucher_part
 from ..orders.models import WorkOrder
 from ..payments import services as payments
 from ..providers.models import Provider
@@ -71,9 +74,10 @@ def update(actor, point: ServicePoint, changes: dict) -> ServicePoint:
     changes = {k: v for k, v in changes.items() if k != "provider_id"}
     if not changes:
         raise invalid("_schema", _l("Send at least one field to change."))
-    before = point.status
+    before, reviewed = point.status, {k: getattr(point, k) for k in REVIEWED_FIELDS}
     _apply(point, changes, new=False)
-    if point.status in ("approved", "rejected") and any(k in changes for k in REVIEWED_FIELDS):
+    # A form sends every field again: only a value that changed sends the point back.
+    if point.status in ("approved", "rejected") and any(getattr(point, k) != v for k, v in reviewed.items()):
         point.status = "pending"
     db.session.flush()
     record("service_point.updated", point, actor=actor, fields=sorted(changes), before=before, after=point.status)
@@ -219,8 +223,9 @@ def revoke_card(actor, elder: Elder) -> str:
     return card_payload(elder)
 
 
-def _elder_from_card(payload: str) -> int:
-    """The elder a card names: 422 if it is not a card we signed, 409 if it was revoked."""
+def _card_signed(payload: str) -> tuple[int, int]:
+    """The elder and the card version a card names (422 if it is not a card we signed); whether that version is
+    still the elder's is asked with the elder (`_ensure_current`)."""
     payload = (payload or "").strip()
     if CARD.match(payload) is None:
         raise invalid("card", _l("This is not an elder card. Scan it again or find the elder by name."))
@@ -228,10 +233,14 @@ def _elder_from_card(payload: str) -> int:
         elder_id, version = (int(part) for part in _signer().unsign(payload).decode().split("."))
     except BadSignature:
         raise invalid("card", _l("This is not an elder card. Scan it again or find the elder by name.")) from None
-    if version != card_version(elder_id):
+    return elder_id, version
+
+
+def _ensure_current(version: int | None, current: int) -> None:
+    """409 for a card whose version has moved on (lost, replaced); `version` None: no card shown."""
+    if version is not None and version != current:
         message = _l("This card has been replaced by a new one and can no longer be used.")
         raise Conflict(message, {"card": [message]})
-    return elder_id
 
 
 def _elder_by_name(name: str, id_last6: str) -> int:
@@ -304,46 +313,76 @@ def counter_point(actor, point_id: int, *, lock: bool = False) -> ServicePoint:
     return point
 
 
+@cache
+def _elder_statement():
+    """The elder with their card's current version (0 without a row): built once."""
+    return (select(Elder, func.coalesce(ElderCard.version, 0))
+            .outerjoin(ElderCard, ElderCard.elder_id == Elder.id).where(Elder.id == bindparam("elder_id")))
+
+
+@cache
+def _priced_statement():
+    """The point's price of an item, with the item and its category, in one query: built once."""
+    return (select(PointItem.price_fen, Item).join(Item, Item.id == PointItem.item_id)
+            .options(contains_eager(Item.category)).join(Category, Category.id == Item.category_id)
+            .where(PointItem.service_point_id == bindparam("point_id"), PointItem.item_id == bindparam("item_id")))
+
+
+@cache
+def _taken_statement():
+    """The elder's check-ins today, and how many the point has served today, in one query (one row with the
+    count and nulls when the elder has none): built once."""
+    served = (select(func.count()).select_from(CheckIn)
+              .where(CheckIn.service_point_id == bindparam("point_id"), CheckIn.served_on == bindparam("day"))
+              .scalar_subquery())
+    one = select(literal(1).label("one")).subquery()
+    return (select(served.label("served"), CheckIn.order_id, CheckIn.item_id, CheckIn.slot, CheckIn.subsidised,
+                   CheckIn.service_point_id)
+            .select_from(one.outerjoin(CheckIn, and_(CheckIn.elder_id == bindparam("elder_id"),
+                                                     CheckIn.served_on == bindparam("day")))))
+
+
 def quote(actor, point: ServicePoint, *, item_id: int, pay_with: str, card: str | None = None,
           name: str | None = None, id_last6: str | None = None, lock: bool = False,
           now: datetime | None = None) -> Quote:
     """Find the elder (by card, or by name and the last six ID characters) and apply every rule of the counter:
     a bookable elder, the point open and not full, the item served here, the same meal not recorded twice, and
     the vouchers' share within the policy's meals a day (a meal past them at full price or refused, as the
-    point chooses). Each refusal is a 4xx naming its reason."""
+    point chooses). Each refusal is a 4xx naming its reason. The reads are few (a lunchtime queue is many
+    check-ins a second): the elder with the card's version, the item with its price here, the elder's meals and
+    the point's count today, the policy."""
     now = now or clock.now()
+    version = None
     if card:
-        elder_id = _elder_from_card(card)
+        elder_id, version = _card_signed(card)
     elif name or id_last6:
         elder_id = _elder_by_name(name, id_last6)
     else:
         raise invalid("card", _l("Scan the elder card, or give the name and the last six ID characters."))
-    stmt = select(Elder).where(Elder.id == elder_id)
-    elder = db.session.scalar(sql.locked(stmt) if lock else stmt)  # one counter at a time for one elder
-    if elder is None:
+    stmt = sql.locked(_elder_statement(), of=Elder) if lock else _elder_statement()  # one counter at a time
+    row = db.session.execute(stmt, dict(elder_id=elder_id)).first()
+    if row is None:
         raise no_such_elder()
+    elder, current = row
+    _ensure_current(version, current)
     ensure_bookable(elder)
     served_on = clock.local_date(now)
     _check_open(point, now)
-    priced = db.session.scalar(select(PointItem).where(PointItem.service_point_id == point.id,
-                                                        PointItem.item_id == item_id))
+    priced = db.session.execute(_priced_statement(), dict(point_id=point.id, item_id=item_id)).first()
     if priced is None:
         raise invalid("item_id", _l("This point does not serve that item."))
-    item = priced.item
+    price, item = priced
     slot = slot_of(item, now)
-    taken = db.session.execute(select(CheckIn.order_id, CheckIn.item_id, CheckIn.slot, CheckIn.subsidised,
-                                      CheckIn.service_point_id)
-                               .where(CheckIn.elder_id == elder.id, CheckIn.served_on == served_on)).all()
+    rows = db.session.execute(_taken_statement(), dict(point_id=point.id, elder_id=elder.id, day=served_on)).all()
+    served, taken = rows[0].served, [t for t in rows if t.order_id is not None]
     same = [t for t in taken if (t.item_id, t.slot, t.service_point_id) == (item.id, slot, point.id)]
     if same:
         message = _l("Already recorded for this elder here today (order %(id)d).", id=same[0].order_id)
         raise Conflict(message, {"item_id": [message]})
-    served = db.session.scalar(select(func.count()).select_from(CheckIn).where(
-        CheckIn.service_point_id == point.id, CheckIn.served_on == served_on))
     if served >= point.daily_capacity:
         message = _l("The point has served its %(n)d for today.", n=point.daily_capacity)
         raise Conflict(message, {"service_point": [message]})
-    price, voucher, subsidised, note = priced.price_fen, 0, False, None
+    voucher, subsidised, note = 0, False, None
     if pay_with == "voucher":
         eligibility = explain(elder, str(clock.Month.of(now)))
         share = voucher_part(eligibility, item, price)  # 422 naming pay_with or item_id when it cannot pay
@@ -376,14 +415,15 @@ def check_in(actor, point_id: int, *, item_id: int, pay_with: str = "voucher", c
     point as the place, the staff member who served, the check-in and -out now), its voucher share held and
     captured with it, the co-pay recorded as paid here. The point's row and the elder's are locked first
     (PostgreSQL), so capacity and the meals a day are counted once per check-in; the check-in's unique key
-    decides a double tap."""
+    decides a double tap. Answers the order as written (nothing read back)."""
     now = clock.now()
     point = counter_point(actor, point_id, lock=True)
     q = quote(actor, point, item_id=item_id, pay_with=pay_with, card=card, name=name, id_last6=id_last6, lock=True,
               now=now)
     elder, item = q.elder, q.item
     values = dict(elder_id=elder.id, item_id=item.id, scheduled_start=now, scheduled_end=now, quantity=1,
-                  price_fen=q.price_fen, voucher_fen=q.voucher_fen, copay_fen=q.copay_fen, copay_paid_fen=0,
+                  price_fen=q.price_fen, voucher_fen=q.voucher_fen, copay_fen=q.copay_fen,
+                  copay_paid_fen=q.copay_fen,  # paid at the counter: its payment is recorded below
                   copay_refunded_fen=0, pay_with=pay_with if q.voucher_fen else "self", note=q.note,
                   preferred_provider_id=None, booked_by_id=actor.id, care_plan_id=None, plan_date=None, ranking=[],
                   auto_confirmed=False, caregiver_id=None, service_point_id=point.id, served_by_id=actor.id,
@@ -400,12 +440,16 @@ def check_in(actor, point_id: int, *, item_id: int, pay_with: str = "voucher", c
     except IntegrityError:  # the same meal recorded by a request that committed a moment ago
         message = _l("Already recorded for this elder here today.")
         raise Conflict(message, {"item_id": [message]}) from None
-    order = db.session.get(WorkOrder, order_id)
+    checked_in = event("service_point.checked_in", target_type=ServicePoint.__tablename__, target_id=point.id,
+                       actor_id=actor.id, order_id=order_id, elder_id=elder.id, item_id=item.id, slot=q.slot,
+                       subsidised=q.subsidised, voucher_fen=q.voucher_fen, copay_fen=q.copay_fen)
     if q.copay_fen > 0:
-        payments.record_offline(actor, order, amount_fen=q.copay_fen, method=method, received_at=now,
-                                note=str(_l("Paid at the counter")))
-    record("service_point.checked_in", point, actor=actor, order_id=order_id, elder_id=elder.id, item_id=item.id,
-           slot=q.slot, subsidised=q.subsidised, voucher_fen=q.voucher_fen, copay_fen=q.copay_fen)
+        payments.paid_with_new_order(actor, order_id, amount_fen=q.copay_fen, method=method, received_at=now,
+                                     note=str(_l("Paid at the counter")), also=[checked_in])
+    else:
+        record_many([checked_in])
+    order = as_answered(written.written[0], written.at, actor)
+    set_committed_value(order, "elder", elder)
     return order
 
 

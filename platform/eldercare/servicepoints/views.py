@@ -1,16 +1,26 @@
 """Pages of the service points: the staff's points and the counter page made for a tablet (find the elder by
-card or by name and ID digits, see what the meal costs them today, one tap records it)."""
+card or by name and ID digits, see what the meal costs them today, one tap records it); the provider's pages to
+register and edit its points; the bureau's review of them; the printable elder card."""
+import segno
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from markupsafe import Markup
+from sqlalchemy import case, or_, select
 
+from ..catalog.models import Item
+from ..elders.masking import mask_id_number
+from ..elders.scope import visible_elder
 from ..errors import ServiceError
 from ..extensions import db
+from ..payments.views import fen_from_yuan
+from ..regions.models import Region
+from ..web.context import provider_status_name
 from ..web.forms import row_id, submit
 from . import services
-from .models import ServicePoint
-from .scope import staff_condition
+from .models import KINDS, STATUSES, ServicePoint
+from .schemas import PointCreateSchema, PointFieldsSchema, PointReviewSchema
+from .scope import reviews, staff_condition, visible_condition
 
 bp = Blueprint("point_pages", __name__)
 FIND_FIELDS = ("card", "name", "id_last6")
@@ -79,3 +89,241 @@ def record(point_id):
     flash(_("Recorded for %(name)s: vouchers %(voucher)s yuan, paid %(copay)s yuan.", name=order.elder.name,
             voucher=f"{order.voucher_fen / 100:.2f}", copay=f"{order.copay_fen / 100:.2f}"), "success")
     return redirect(url_for("point_pages.counter", point_id=point.id))
+
+
+# --- the provider registers and edits its points ----------------------------------------------------------------
+
+PROVIDER_FIELDS = ("name", "kind", "community_id", "address", "lat", "lng", "daily_capacity", "second_meal")
+
+
+@bp.app_context_processor
+def point_helpers():
+    return dict(point_kind_name=point_kind_name, weekday_name=weekday_name)
+
+
+def point_kind_name(kind: str) -> str:
+    names = {"canteen": _("Canteen for elders"), "bathing": _("Bathing point"), "day_care": _("Day-care centre")}
+    return names.get(kind, kind)
+
+
+def weekday_name(weekday: int) -> str:
+    return (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"),
+            _("Sunday"))[weekday]
+
+
+def _only(*roles):
+    if current_user.role not in roles:
+        abort(403)
+
+
+def _own_point(point_id: int) -> ServicePoint:
+    _only("provider_admin")
+    point = db.session.scalar(select(ServicePoint).where(ServicePoint.id == point_id, visible_condition(current_user)))
+    if point is None:
+        abort(404)
+    return point
+
+
+def _point_form(point: ServicePoint | None) -> dict:
+    """The form as a point fills it (a new point: open at lunchtime on weekdays, 100 a day)."""
+    if point is None:
+        return {"kind": "canteen", "days": ["0", "1", "2", "3", "4"], "opens": "10:30", "closes": "13:30",
+                "daily_capacity": "100", "second_meal": "full_price"}
+    form = {k: "" if getattr(point, k) is None else str(getattr(point, k)) for k in PROVIDER_FIELDS}
+    hours = point.hours or []
+    form |= {"days": [str(h["weekday"]) for h in hours], "opens": hours[0]["start"] if hours else "",
+             "closes": hours[0]["end"] if hours else ""}
+    form |= {f"price_{pi.item_id}": f"{pi.price_fen / 100:.2f}" for pi in point.items}
+    return form
+
+
+def _page_fields(form, items: list) -> tuple[dict, dict, list]:
+    """The page's form as the API's fields (blank ones left out, so the service names what is missing), errors of
+    the page's own fields (days, hours, prices in yuan), and the item ids in the order sent."""
+    data = {k: (form.get(k) or "").strip() for k in PROVIDER_FIELDS}
+    data = {k: v for k, v in data.items() if v}
+    errors: dict = {}
+    days = sorted({int(d) for d in form.getlist("days") if d in ("0", "1", "2", "3", "4", "5", "6")})
+    if not days:
+        errors["days"] = [_("Choose the days the point is open.")]
+    opens, closes = (form.get("opens") or "").strip(), (form.get("closes") or "").strip()
+    data["hours"] = [dict(weekday=d, start=opens, end=closes) for d in days]
+    prices = []
+    for item in items:
+        text = (form.get(f"price_{item.id}") or "").strip()
+        if text:
+            fen = fen_from_yuan(text)
+            if fen is None:
+                errors[f"price_{item.id}"] = [_("Write the price in yuan, e.g. 12.00.")]
+            else:
+                prices.append(dict(item_id=item.id, price_fen=fen))
+    if not prices and not any(k.startswith("price_") for k in errors):
+        errors["items"] = [_("Give a price for at least one service the point serves.")]
+    data["items"] = prices
+    community_id = row_id(data.get("community_id"))
+    if community_id and not data.get("lat") and not data.get("lng"):
+        community = db.session.get(Region, community_id)  # few know their coordinates: the community's stand in
+        if community is not None and community.lat is not None:
+            data["lat"], data["lng"] = community.lat, community.lng
+    return data, errors, [p["item_id"] for p in prices]
+
+
+def _folded(errors: dict, item_ids: list) -> dict:
+    """The service's errors by the page's fields: hours.N under the hours, items.N.* under that item's price."""
+    folded: dict = {}
+    for field, messages in errors.items():
+        parts = field.split(".")
+        if parts[0] == "items" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(item_ids):
+            name = f"price_{item_ids[int(parts[1])]}"
+        elif parts[0] == "hours":
+            name = "opens"
+        else:
+            name = parts[0]
+        folded.setdefault(name, []).extend(messages)
+    return folded
+
+
+def _choices(point: ServicePoint | None) -> tuple[list, list]:
+    """The communities of the streets the provider serves, and the catalogue items of its categories (with those
+    the point has already)."""
+    provider = current_user.provider
+    streets = [r.id for r in provider.service_areas] if provider is not None else []
+    keep = [point.community_id] if point is not None else []
+    communities = db.session.scalars(select(Region).where(Region.level == "community", or_(
+        Region.parent_id.in_(streets), Region.id.in_(keep))).order_by(Region.parent_id, Region.id)).all()
+    categories = [c.id for c in provider.categories] if provider is not None else []
+    kept = [pi.item_id for pi in point.items] if point is not None else []
+    items = db.session.scalars(select(Item).where(or_(Item.category_id.in_(categories) & Item.active,
+                                                      Item.id.in_(kept))).order_by(Item.category_id, Item.id)).all()
+    return communities, items
+
+
+def _render_form(point, form, errors, status=200):
+    communities, items = _choices(point)
+    return render_template("servicepoints/point_form.html", point=point, form=form, errors=errors, items=items,
+                           communities=[("", _("Choose the community"))] + [(c.id, c.name) for c in communities],
+                           kinds=[(k, point_kind_name(k)) for k in KINDS]), status
+
+
+@bp.route("/provider/points")
+@login_required
+def provider_points():
+    """The provider's points with the bureau's review of each, and the way to register another."""
+    _only("provider_admin")
+    points = db.session.scalars(select(ServicePoint).where(visible_condition(current_user))
+                                .order_by(ServicePoint.id)).all()
+    return render_template("servicepoints/provider_points.html", points=points)
+
+
+@bp.route("/provider/points/new", methods=["GET", "POST"])
+@login_required
+def register_point():
+    """Register a canteen, bathing point or day-care centre; it waits for the bureau's review."""
+    _only("provider_admin")
+    if request.method == "GET":
+        return _render_form(None, _point_form(None), {})
+    _communities, items = _choices(None)
+    data, errors, item_ids = _page_fields(request.form, items)
+    point = None
+    if not errors:
+        point, errors = submit(lambda: services.register(current_user, PointCreateSchema().load(data)))
+    if point is not None:
+        flash(_("The point is registered. The bureau will review it."), "success")
+        return redirect(url_for(".provider_points"))
+    return _render_form(None, _submitted(request.form), _folded(errors, item_ids), 422)
+
+
+@bp.route("/provider/points/<int:point_id>", methods=["GET", "POST"])
+@login_required
+def edit_point(point_id):
+    """Edit a point: hours, prices and capacity apply at once; a new name, kind or place goes back to review."""
+    point = _own_point(point_id)
+    if request.method == "GET":
+        return _render_form(point, _point_form(point), {})
+    _communities, items = _choices(point)
+    data, errors, item_ids = _page_fields(request.form, items)
+    saved = None
+    if not errors:
+        saved, errors = submit(lambda: services.update(current_user, point, PointFieldsSchema().load(data)))
+    if saved is not None:
+        flash(_("Saved. Review status: %(status)s.", status=provider_status_name(saved.status)), "success")
+        return redirect(url_for(".provider_points"))
+    return _render_form(_own_point(point_id), _submitted(request.form), _folded(errors, item_ids), 422)
+
+
+def _submitted(form) -> dict:
+    return {k: form.get(k, "") for k in form} | {"days": form.getlist("days")}
+
+
+# --- the bureau reviews them -------------------------------------------------------------------------------------
+
+OVERSEERS = ("bureau", "admin")
+
+
+@bp.route("/bureau/points")
+@login_required
+def review_queue():
+    """The points in the bureau's area, those waiting for review first; filter by status."""
+    _only(*OVERSEERS)
+    status = request.args.get("status", "")
+    stmt = select(ServicePoint).where(visible_condition(current_user))
+    if status in STATUSES:
+        stmt = stmt.where(ServicePoint.status == status)
+    waiting_first = case((ServicePoint.status == "pending", 0), else_=1)
+    points = db.session.scalars(stmt.order_by(waiting_first, ServicePoint.created_at, ServicePoint.id)
+                                .limit(500)).all()
+    return render_template("servicepoints/review_queue.html", points=points, status=status, statuses=STATUSES)
+
+
+def _reviewed_point(point_id: int) -> ServicePoint:
+    _only(*OVERSEERS)
+    point = db.session.scalar(select(ServicePoint).where(ServicePoint.id == point_id, visible_condition(current_user)))
+    if point is None:
+        abort(404)
+    return point
+
+
+def _review_page(point, errors=None, form=None, status=200):
+    may_review = reviews(current_user, point) and point.status == "pending"
+    return render_template("servicepoints/review.html", point=point, may_review=may_review,
+                           decider=reviews(current_user, point), errors=errors or {}, form=form or {}), status
+
+
+@bp.route("/bureau/points/<int:point_id>")
+@login_required
+def review_page(point_id):
+    """One point: where, when it is open, what it serves at what price; approve or reject it with a note."""
+    return _review_page(_reviewed_point(point_id))
+
+
+@bp.route("/bureau/points/<int:point_id>/review", methods=["POST"])
+@login_required
+def review(point_id):
+    """Record the bureau's decision on a point."""
+    point = _reviewed_point(point_id)
+    if not reviews(current_user, point):
+        abort(403)
+    form = {k: v for k, v in request.form.items() if k in ("decision", "note") and v.strip()}
+    done, errors = submit(lambda: services.review(current_user, point, **PointReviewSchema().load(form)),
+                          general_field="note")
+    if done is None:
+        return _review_page(_reviewed_point(point_id), errors, request.form, 422)
+    flash(_("Decision recorded. The point is now: %(status)s.", status=provider_status_name(done.status)), "success")
+    return redirect(url_for(".review_page", point_id=point_id))
+
+
+# --- the printable elder card ------------------------------------------------------------------------------------
+
+@bp.route("/elders/<int:elder_id>/card")
+@login_required
+def elder_card(elder_id):
+    """The elder card to print: the name, the ID number masked, and the signed QR code the counter scans."""
+    _only("elder", "family", "operator")
+    try:
+        elder = visible_elder(elder_id, current_user)
+    except ServiceError:
+        abort(404)
+    payload = services.card_payload(elder)
+    qr = segno.make(payload, error="m").svg_inline(scale=6, border=2, title=_("Elder card QR code"))
+    return render_template("servicepoints/card.html", elder=elder, masked_id=mask_id_number(elder.id_number),
+                           qr=Markup(qr), version=services.card_version(elder.id))  # nosec B704 - segno's SVG

@@ -1,0 +1,55 @@
+"""The service points' pages in the browser: the provider registers a point, the bureau rejects it with a note,
+and an operator opens an elder's card to print; axe-core (vendored) finds no serious or critical violation on any
+of them."""
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from eldercare.extensions import db
+from eldercare.servicepoints.models import ServicePoint
+
+from ..factories import UserFactory
+from ..servicepoints.conftest import counter, lunchtime  # noqa: F401  the canteen at lunchtime
+from .conftest import axe_violations
+from .test_smoke import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_register_review_and_print_the_card(page, counter, console_errors):  # noqa: F811
+    admin = UserFactory(role="provider_admin", provider_id=counter.point.provider_id)
+    log_in(page, admin.username)
+    page.goto("/provider/points/new")
+    assert axe_violations(page) == []
+    page.locator("#name").fill("城东长者食堂")
+    page.locator("#community_id").select_option(str(counter.elder.community_id))
+    page.locator(f"#price_{counter.lunch.id}").fill("13.00")
+    page.get_by_role("button", name="登记服务点").click()
+    expect(page.get_by_role("alert")).to_contain_text("民政局将进行审核")
+    assert axe_violations(page) == []
+    point = db.session.scalar(select(ServicePoint).where(ServicePoint.name == "城东长者食堂"))
+    assert point.status == "pending"
+
+    page.context.clear_cookies()
+    bureau = UserFactory(role="bureau", scope_region_id=counter.city.district.id)
+    log_in(page, bureau.username)
+    page.goto("/bureau/points")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="城东长者食堂").click()
+    assert axe_violations(page) == []
+    page.locator("#note").fill("请补充厨房卫生许可证")
+    page.get_by_role("button", name="驳回").click()
+    expect(page.get_by_role("alert")).to_contain_text("未通过")
+    db.session.refresh(point)
+    assert (point.status, point.review_note) == ("rejected", "请补充厨房卫生许可证")
+
+    page.context.clear_cookies()
+    operator = UserFactory(role="operator", scope_region_id=counter.city.district.id)
+    log_in(page, operator.username)
+    page.goto(f"/elders/{counter.elder.id}/card")
+    expect(page.locator(".elder-card svg")).to_be_visible()
+    assert axe_violations(page) == []
+    page.emulate_media(media="print")
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.locator(".elder-card")).to_be_visible()
+    assert console_errors == []
