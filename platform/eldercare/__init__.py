@@ -124,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from .payments.api import blp as payments_api
     from .providers.api import blp as providers_api
     from .regions.api import blp as regions_api
+    from .reports.api import blp as reports_api
     from .servicepoints.api import blp as servicepoints_api
     from .settlement.api import blp as settlements_api
     from .vouchers.api import blp as vouchers_api
@@ -131,6 +132,6 @@ def register_blueprints(app: Flask) -> None:
 
     for blp in (accounts_api, regions_api, catalog_api, elders_api, orders_api, providers_api, vouchers_api,
                 notifications_api, care_plans_api, payments_api, settlements_api, audit_api, audit_log_api,
-                servicepoints_api, coverage_api, health_api):
+                servicepoints_api, coverage_api, reports_api, health_api):
         api.register_blueprint(blp)
     register_pages(app)

@@ -208,6 +208,22 @@ def _execute_together(statements: list[tuple[str, dict]]) -> None:
     _connection().execute(text(f"WITH {ctes} SELECT 1"), params)
 
 
+@contextmanager
+def hash_joins():
+    """Inside: PostgreSQL joins by hashing rather than by a loop of index lookups. For a report's join of every
+    entry of a few huge ledger movements (a month's issue: one entry per elder) with the elders' accounts, where
+    the planner, going by the average movement's few entries, would look each one up alone. Only for this
+    transaction's statements inside; SQLite has no such choice to make."""
+    if not is_postgres():
+        yield
+        return
+    db.session.execute(text("SET LOCAL enable_nestloop = off"))
+    try:
+        yield
+    finally:
+        db.session.execute(text("SET LOCAL enable_nestloop = on"))
+
+
 def locked(stmt, of=None):
     """`stmt` (a select) taking row locks for the rest of the transaction where the database has them
     (PostgreSQL's FOR UPDATE, of the rows of `of` only when given: a statement with an outer join; SQLite locks

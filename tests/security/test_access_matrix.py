@@ -296,7 +296,8 @@ def db(app, world):
 # --- calling a route ------------------------------------------------------------------------------------------
 
 # Values of path variables that are not ids.
-WORDS = {"step": "check-in", "action": "cancel", "change": "end", "filename": "css/app.css", "extension": "csv"}
+WORDS = {"step": "check-in", "action": "cancel", "change": "end", "filename": "css/app.css", "extension": "csv",
+         "name": "providers"}
 
 # Bodies sent to an API route (any method but GET), from the ids in play; {} when not listed. Valid where it
 # matters that a caller reaches the checks behind the body's validation (a 422 would hide a 403 or 404 behind it).
@@ -456,6 +457,7 @@ EXPECTED = {
     # /api/v1/audit (findings and cases about last month's visits, 甲's sample drawn by 城东街道's officer)
     ("GET", "/api/v1/audit/log"):                                                    "401    403    ok     ok     403    403    403    403    403    403",
     ("GET", "/api/v1/audit/log/verify"):                                             "401    403    ok     ok     403    403    403    403    403    403",
+    ("GET", "/api/v1/audit/reports/<any('voucher-spend', 'coverage', 'orders', 'providers'):name>"): "401    403    ok     ok     403    403    403    403    403    403",
     ("GET", "/api/v1/audit/anomalies"):                                              "401    ok     ok     ok     403    403    403    403    403    403",
     ("GET", "/api/v1/audit/anomalies/<int:finding_id>"):                             "401    ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/api/v1/audit/anomalies/<int:finding_id>/review"):                     "401    ok     ok     ok     403    403    403    403    403    403",
@@ -603,6 +605,9 @@ EXPECTED = {
     ("GET", "/bureau/providers/<int:provider_id>"):                                  "login  ok     ok     ok     403    403    403    403    403    403",
     ("GET", "/bureau/providers/<int:provider_id>/documents/<int:document_id>"):      "login  ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/bureau/providers/<int:provider_id>/review"):                          "login  ok     ok     403    403    403    403    403    403    403",
+    ("GET", "/bureau/dashboard"):                                                    "login  403    ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/reports"):                                                      "login  403    ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/reports/<any('voucher-spend', 'coverage', 'orders', 'providers'):name>/download.<any(csv, xlsx):extension>"): "login  403    ok     ok     403    403    403    403    403    403",
     ("GET", "/bureau/settlements"):                                                  "login  ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/bureau/settlements"):                                                 "login  403    ok     ok     403    403    403    403    403    403",
     ("GET", "/bureau/voucher-policies"):                                             "login  ok     ok     ok     403    403    403    403    403    403",

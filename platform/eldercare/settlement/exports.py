@@ -2,16 +2,15 @@
 so that Excel reads the Chinese) and an Excel workbook (openpyxl). Both hold the same rows, in the language of
 the request: the lines, then the totals, the reconciliation with the ledger, the orders held back and the
 deductions (orders paid before whose audit case was confirmed since)."""
-import csv
-import io
-
 from flask_babel import gettext as _
 
-from .. import clock
+from .. import clock, spreadsheets
 from ..elders.masking import mask_id_number, mask_name
+from ..spreadsheets import XLSX, Sheet
+from ..spreadsheets import safe_text as _text
 from .services import reconcile
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+__all__ = ["XLSX", "csv_bytes", "filename", "xlsx_bytes"]
 
 
 def filename(statement, extension: str) -> str:
@@ -30,12 +29,6 @@ def _header() -> list[str]:
     return [_("Order"), _("Service"), _("Elder"), _("ID number"), _("Caregiver"), _("Check-in"),
             _("Check-in distance (m)"), _("Check-out"), _("Check-out distance (m)"), _("Vouchers (yuan)"),
             _("Co-pay (yuan)"), _("Co-pay collected (yuan)")]
-
-
-def _text(value: str | None) -> str:
-    """Text a spreadsheet must not take for a formula (a name typed as "=HYPERLINK(...)")."""
-    value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def _line(line) -> list:
@@ -66,27 +59,14 @@ def _summary(statement) -> list[list]:
     return rows
 
 
+def _sheets(statement) -> list[Sheet]:
+    return [Sheet(_("Lines"), [_header(), *(_line(line) for line in statement.lines)]),
+            Sheet(_("Summary"), _summary(statement))]
+
+
 def csv_bytes(statement) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(_header())
-    writer.writerows(_line(line) for line in statement.lines)
-    writer.writerow([])
-    writer.writerows(_summary(statement))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return spreadsheets.csv_bytes(_sheets(statement))
 
 
 def xlsx_bytes(statement) -> bytes:
-    from openpyxl import Workbook  # only the download needs it
-
-    book = Workbook(write_only=True)
-    lines = book.create_sheet(_("Lines"))
-    lines.append(_header())
-    for line in statement.lines:
-        lines.append(_line(line))
-    summary = book.create_sheet(_("Summary"))
-    for row in _summary(statement):
-        summary.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheets.xlsx_bytes(_sheets(statement))

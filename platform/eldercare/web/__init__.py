@@ -17,6 +17,7 @@ def register_pages(app):
     from ..orders.work_pages import bp as work_pages
     from ..payments.views import bp as payment_pages
     from ..providers.views import bp as provider_pages
+    from ..reports.views import bp as report_pages
     from ..servicepoints.views import bp as point_pages
     from ..settlement.views import bp as settlement_pages
     from ..vouchers.views import bp as voucher_pages
@@ -40,6 +41,7 @@ def register_pages(app):
     app.register_blueprint(point_pages)
     app.register_blueprint(audit_log_pages)
     app.register_blueprint(coverage_pages)
+    app.register_blueprint(report_pages)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
 

@@ -1,0 +1,1 @@
+"""The bureau's reports (voucher spend, coverage, orders, providers) and its dashboard."""
