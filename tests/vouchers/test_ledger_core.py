@@ -351,7 +351,9 @@ PLATFORM = Path(__file__).resolve().parents[2] / "platform" / "eldercare"
 # Writing a transaction or an entry, or moving a cached balance: as SQL text, Core or ORM.
 LEDGER_WRITES = re.compile(
     r"insert\s+into\s+ledger_(transactions|entries)|update\s+ledger_accounts"
-    r"|(LedgerTransaction|LedgerEntry)\.__table__|insert\(\s*(LedgerTransaction|LedgerEntry)\b"
+    # A table handed to a writer (insert, sql.insert_rows, a {table: rows} of sql.insert_many); reading it is fine.
+    r"|(insert\w*|update\w*)\(\s*(LedgerTransaction|LedgerEntry)\.__table__|(LedgerTransaction|LedgerEntry)\.__table__\s*:"
+    r"|insert\(\s*(LedgerTransaction|LedgerEntry)\b"
     r"|update\(\s*LedgerAccount\b|add_to_balances\(|(?<!class )\b(LedgerTransaction|LedgerEntry)\("
     r"|\.balance_fen\s*[-+]?=[^=]|balance_fen\s*=\s*[\w.]*balance_fen\s*[-+]", re.IGNORECASE)
 ONE_MONEY_PATH = {"vouchers/ledger.py", "sql.py"}
