@@ -53,6 +53,10 @@ def test_operator_registers_an_elder_and_records_a_hospital_stay(page, console_e
     page.get_by_label("事件").select_option(label="住院")
     page.get_by_label("发生日期").fill(clock.today().isoformat())
     page.get_by_role("button", name="登记", exact=True).click()
+    # It takes effect at once, so the page says what it will do and asks again.
+    expect(page.get_by_role("heading", level=1)).to_have_text("确认登记事件")
+    expect(page.locator("main")).to_contain_text("不能再为这位老人预约服务")
+    page.get_by_role("button", name="确认登记").click()
     expect(page.get_by_role("status")).to_contain_text("状态：住院中。")
     expect(page.locator("main")).to_contain_text("在册 → 住院中")
     if SCREENSHOTS:

@@ -51,7 +51,7 @@ CAPTURED = ("completed", "confirmed", "settled", "disputed")
 HOLDING = ("pending", "dispatched", "accepted", "in_service", "escalated")
 SERVED = CAPTURED
 
-TITLES = {"voucher-spend": _l("Voucher spend"), "coverage": _l("Coverage"), "orders": _l("Orders"),
+TITLES = {"voucher-spend": _l("Voucher spend"), "coverage": _l("Coverage rate"), "orders": _l("Orders"),
           "providers": _l("Providers")}
 STATUS_LABELS = {"pending": _l("pending"), "dispatched": _l("offered"), "accepted": _l("accepted"),
                  "in_service": _l("in service"), "completed": _l("completed"), "confirmed": _l("confirmed"),
