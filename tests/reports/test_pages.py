@@ -41,8 +41,8 @@ def test_bad_filters_are_said_and_other_regions_do_not_exist(pages, city):
 
 
 def test_the_dashboard_draws_from_its_tables(pages, city):
-    pages.login(city.officer.username)
     with time_machine.travel(at(DECEMBER, 3), tick=False):
+        pages.login(city.officer.username)  # on the same clock: a login dated after "now" would be refused
         html = pages.client.get("/bureau/dashboard").get_data(as_text=True)
         home = pages.client.get("/").get_data(as_text=True)
     assert "/bureau/dashboard" in home
