@@ -7,6 +7,8 @@ from ..elders.scope import visible_condition as elder_visible
 from ..errors import NotFound
 from ..extensions import db
 from ..providers.models import Caregiver
+from ..servicepoints.models import ServicePoint
+from ..servicepoints.scope import staff_condition
 from .models import OrderOffer, WorkOrder
 
 LIVE_OFFERS = ("open", "accepted")
@@ -30,9 +32,6 @@ def visible_condition(user):
     if user.role == "caregiver":
         return WorkOrder.caregiver_id.in_(select(Caregiver.id).where(Caregiver.user_id == user.id))
     if user.role == "point_staff":  # the meals and baths served at their counters
-        from ..servicepoints.models import ServicePoint
-        from ..servicepoints.scope import staff_condition
-
         return WorkOrder.service_point_id.in_(select(ServicePoint.id).where(staff_condition(user)))
     return false()
 

@@ -8,16 +8,19 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..apibase import month_from
+from ..catalog.models import Category
 from ..clock import Month
 from ..elders.models import CARE_LEVEL_LABELS, HARDSHIP_LABELS, Elder
 from ..elders.scope import visible_condition, visible_elder
 from ..errors import ServiceError
 from ..extensions import db
 from ..regions.models import Region
+from ..regions.services import descendant_ids
 from ..web.forms import fen_from_yuan, flash_outcome, row_id, submit, whole_number
 from . import account, issuance
 from .eligibility import explain
-from .models import VoucherGrant
+from .models import VoucherGrant, VoucherPolicy
+from .policies import amend_policy, create_policy
 
 bp = Blueprint("voucher_pages", __name__)
 KIND_WORDS = {"issue": _l("Monthly vouchers"), "hold": _l("Held for a booked service"),
@@ -107,11 +110,6 @@ POLICY_ROWS = [(level, hardship) for level in ("mild", "moderate", "severe", "to
 @login_required
 def policies_page():
     """The district's voucher policies and a form for the next one."""
-    from ..catalog.models import Category
-    from ..regions.services import descendant_ids
-    from .models import VoucherPolicy
-    from .policies import create_policy
-
     if current_user.role not in ("bureau", "admin"):
         abort(403)
     scope = descendant_ids(current_user.scope_region_id) if current_user.role == "bureau" else None
@@ -160,10 +158,6 @@ def policies_page():
 @login_required
 def end_policy(policy_id):
     """End a policy with a last month (or make it open again), so that a new one can follow."""
-    from ..regions.services import descendant_ids
-    from .models import VoucherPolicy
-    from .policies import amend_policy
-
     if current_user.role not in ("bureau", "admin"):
         abort(403)
     policy = db.session.get(VoucherPolicy, policy_id)
