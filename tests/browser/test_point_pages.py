@@ -1,11 +1,13 @@
 """The service points' pages in the browser: the provider registers a point, the bureau rejects it with a note,
-and an operator opens an elder's card to print; axe-core (vendored) finds no serious or critical violation on any
-of them."""
+and an operator opens an elder's card to print; a family books a meal ahead at the canteen and cancels it;
+axe-core (vendored) finds no serious or critical violation on any of them."""
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from eldercare.elders.models import FamilyLink
 from eldercare.extensions import db
+from eldercare.orders.models import WorkOrder
 from eldercare.servicepoints.models import ServicePoint
 
 from ..factories import UserFactory
@@ -52,4 +54,25 @@ def test_register_review_and_print_the_card(page, counter, console_errors):  # n
     page.emulate_media(media="print")
     expect(page.locator(".site-header")).to_be_hidden()
     expect(page.locator(".elder-card")).to_be_visible()
+    assert console_errors == []
+
+
+def test_a_family_books_a_meal_ahead_and_cancels_it(page, counter, console_errors):  # noqa: F811
+    family = UserFactory(role="family")
+    db.session.add(FamilyLink(elder_id=counter.elder.id, user_id=family.id, relation="女儿"))
+    db.session.commit()
+    log_in(page, family.username)
+    page.goto("/meals")
+    assert axe_violations(page) == []
+    page.locator(f'input[name="choice"][value="{counter.point.id}:{counter.lunch.id}"]').check()
+    page.locator("#day").fill("2026-12-03")
+    page.locator("#book").click()
+    expect(page.get_by_role("alert")).to_contain_text(counter.lunch.name)
+    assert axe_violations(page) == []
+    order = db.session.scalar(select(WorkOrder).where(WorkOrder.elder_id == counter.elder.id))
+    assert (order.status, order.service_point_id) == ("accepted", counter.point.id)
+    page.locator(f"#cancel-{order.id}").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, order.id).status == "cancelled"
     assert console_errors == []

@@ -28,6 +28,8 @@ from .models import Notification
 MESSAGES = {
     "offered": _l("New order %(order)s for you: %(item)s, %(when)s. Please answer within %(minutes)s minutes."),
     "accepted": _l("%(provider)s accepted %(item)s for %(elder)s, %(when)s. %(caregiver)s will come."),
+    "booked_at_point": _l("%(item)s for %(elder)s is booked at %(provider)s, %(when)s: show the elder card at the "
+                          "counter."),
     "assigned": _l("A new visit for you: %(item)s for %(elder)s, %(when)s, at %(address)s."),
     "on_the_way": _l("%(caregiver)s is on the way to %(elder)s for %(item)s."),
     "checked_in": _l("%(caregiver)s has arrived at %(elder)s's home and started %(item)s."),
@@ -111,6 +113,8 @@ def notices(steps: list[Step], *, at: datetime | None = None) -> list[dict]:
         if kind == "offered":
             wanted.append((s, kind, [("admins", s.detail.get("provider_id") or s.provider_id)],
                            dict(minutes=s.detail.get("accept_within_minutes"))))
+        elif kind == "accepted" and s.detail.get("service_point_id"):  # a meal booked ahead: nobody comes
+            wanted.append((s, "booked_at_point", [("elder", s.elder_id)], {}))
         elif kind == "accepted":
             wanted.append((s, kind, [("elder", s.elder_id)], {}))
             wanted.append((s, "assigned", [("carer", s.caregiver_id)], {}))

@@ -17,6 +17,7 @@ from .. import clock, sql
 from ..audit import services as audit
 from ..audit.models import AuditEvent
 from ..extensions import db
+from ..i18n import N_
 from ..notifications.models import Notification
 from ..notifications.services import Step, notices
 from ..vouchers import ledger
@@ -111,7 +112,7 @@ def booked(values: dict, *, facts: dict, community_id: int | None, now: datetime
     return Draft(values, changes, facts, community_id, offer)
 
 
-SERVED = "Served at the counter"  # the reason in the history of an order written completed (servicepoints/)
+SERVED = N_("Served at the counter")  # the reason in the history of an order written completed (servicepoints/)
 
 
 def served(values: dict, *, facts: dict, community_id: int | None, now: datetime, provider_id: int) -> Draft:
@@ -120,6 +121,18 @@ def served(values: dict, *, facts: dict, community_id: int | None, now: datetime
     values = dict(values, created_at=now, status="completed", provider_id=provider_id, accepted_at=now)
     changes = [Change(None, "pending", BOOKED), Change("pending", "completed", SERVED,
                                                          dict(service_point_id=values.get("service_point_id")))]
+    return Draft(values, changes, facts, community_id)
+
+
+BOOKED_AT_POINT = N_("Booked at a service point")  # the reason of a meal booked ahead (servicepoints/bookings.py)
+
+
+def at_point(values: dict, *, facts: dict, community_id: int | None, now: datetime, provider_id: int) -> Draft:
+    """A meal booked ahead at a service point: accepted at once by the point's provider (nobody is matched, no
+    caregiver goes), waiting for the elder at the counter, which completes it. Its voucher share is held."""
+    values = dict(values, created_at=now, status="accepted", provider_id=provider_id, accepted_at=now)
+    changes = [Change(None, "pending", BOOKED), Change("pending", "accepted", BOOKED_AT_POINT,
+                                                        dict(service_point_id=values.get("service_point_id")))]
     return Draft(values, changes, facts, community_id)
 
 

@@ -1,4 +1,4 @@
-"""/api/v1/service-points, the elder card, and check-in at the counter."""
+"""/api/v1/service-points, the elder card, meals booked ahead, and check-in at the counter."""
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -6,9 +6,10 @@ from ..apibase import Blueprint, document_errors, roles_required
 from ..elders.scope import visible_elder
 from ..extensions import db
 from ..transactions import as_stored
-from . import services
+from . import bookings, services
 from .models import ServicePoint
 from .schemas import (
+    BookingCreateSchema,
     CardSchema,
     CheckInCreateSchema,
     CheckInOrderSchema,
@@ -109,3 +110,14 @@ def check_in(data, point_id):
     """Record a meal or bath at the counter: the order written completed, the voucher share captured, the
     co-pay recorded as paid here. The same Idempotency-Key again records nothing more."""
     return services.check_in(current_user, point_id, **data)  # the answer is built from what was written
+
+
+@blp.route("/service-points/<int:point_id>/bookings", methods=["POST"])
+@document_errors(404, 409, 422)
+@roles_required(*bookings.BOOKING_ROLES)
+@blp.arguments(BookingCreateSchema)
+@blp.response(201, CheckInOrderSchema)
+def book_meal(data, point_id):
+    """Book a meal at the point for a day and meal time: the order is accepted by the point and waits for the
+    elder at the counter, its voucher share held. Cancelled like any order (POST /orders/{id}/cancel)."""
+    return bookings.book(current_user, point_id, **data)  # the answer is built from what was written

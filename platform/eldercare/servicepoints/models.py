@@ -15,6 +15,7 @@ KINDS = ("canteen", "bathing", "day_care")
 STATUSES = ("pending", "approved", "rejected")
 SECOND_MEAL = ("full_price", "refuse")  # what the point does with a meal past the elder's subsidised ones
 SLOTS = ("breakfast", "lunch", "supper", "day")
+MEAL_SLOTS = SLOTS[:3]  # what a meal booked ahead is booked for
 
 point_staff = Table(
     "service_point_staff",

@@ -4,7 +4,7 @@ from marshmallow import validate
 from ..apibase import RowId
 from ..orders.schemas import OrderSchema
 from ..payments.models import OFFLINE_METHODS
-from .models import KINDS, SECOND_MEAL, STATUSES
+from .models import KINDS, MEAL_SLOTS, SECOND_MEAL, STATUSES
 
 HHMM = {"pattern": "^[0-9]{2}:[0-9]{2}$", "example": "11:00"}
 
@@ -104,3 +104,13 @@ class CheckInCreateSchema(ma.Schema):
 class CheckInOrderSchema(OrderSchema):
     service_point_id = ma.fields.Integer(allow_none=True)
     served_by_id = ma.fields.Integer(allow_none=True)
+
+
+class BookingCreateSchema(ma.Schema):
+    elder_id = RowId(required=True)
+    item_id = RowId(required=True, metadata={"description": "a meal the point serves"})
+    day = ma.fields.Date(required=True, metadata={"description": "the Beijing date of the meal"})
+    slot = ma.fields.String(required=True, validate=validate.OneOf(MEAL_SLOTS),
+                            metadata={"description": "the meal time, as the point's hours serve it"})
+    pay_with = ma.fields.String(load_default="voucher", validate=validate.OneOf(("voucher", "self")))
+    note = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=400))

@@ -1,7 +1,8 @@
 """Service points: a provider registers its canteens, bathing points and day-care centres, the bureau of its
 district approves them; the elder card (signed, revocable); and the check-in at the counter, which writes the
 visit as a work order born completed through the one order writer (orders/new_orders.py), the voucher share
-held and captured in the same ledger call, and the co-pay recorded as paid at the counter (payments/)."""
+held and captured in the same ledger call, and the co-pay recorded as paid at the counter (payments/); or, for a
+meal booked ahead (bookings.py), completes the order waiting for the elder, capturing the share held then."""
 import hashlib
 import re
 from dataclasses import dataclass
@@ -29,10 +30,12 @@ from ..geo import CHINA_LAT, CHINA_LNG, distance_km
 from ..notifications.services import visit_facts
 from ..orders import new_orders
 from ..orders.booking import as_answered, voucher_part
+from ..orders.dispatch import set_status
 from ..orders.models import WorkOrder
 from ..payments import services as payments
 from ..providers.models import Provider
 from ..regions.models import Region
+from ..vouchers import holds
 from ..vouchers.eligibility import age_on, explain
 from .models import CheckIn, ElderCard, PointItem, ServicePoint, point_staff
 from .scope import no_such_point, reviews, staff_condition
@@ -43,6 +46,8 @@ CARD = re.compile(r"([0-9]{1,10})\.([0-9]{1,10})\.[A-Za-z0-9_-]{10,100}\Z")
 MEAL_CATEGORY = "meal"
 # A meal's slot by the Beijing hour it is served: before 10:00 breakfast, before 15:00 lunch, then supper.
 LUNCH_FROM, SUPPER_FROM = time(10), time(15)
+# A meal booked ahead (bookings.py) is an order the point has accepted, waiting for the elder at the counter.
+WAITING = "accepted"
 REVIEW = {"approve": "approved", "reject": "rejected"}
 # Changing these sends an approved point back to the bureau; hours, items, capacity and the second-meal rule not.
 REVIEWED_FIELDS = ("name", "kind", "community_id", "lat", "lng", "address")
@@ -279,6 +284,7 @@ class Quote:
     slot: str
     served_on: date
     note: str | None  # why the vouchers pay nothing, when they do not
+    booking_id: int | None = None  # the meal booked ahead for this elder, item and slot, waiting here
 
     @property
     def age(self) -> int:
@@ -295,8 +301,21 @@ def slot_of(item: Item, moment: datetime) -> str:
     """The meal slot (breakfast, lunch, supper) of a meal served at `moment`; "day" for anything else."""
     if item.category is None or item.category.code != MEAL_CATEGORY:
         return "day"
+    return meal_slot(moment)
+
+
+def meal_slot(moment: datetime) -> str:
+    """The meal time (breakfast, lunch, supper) of `moment`, by Beijing's clock."""
     at = clock.local(moment).time()
     return "breakfast" if at < LUNCH_FROM else "lunch" if at < SUPPER_FROM else "supper"
+
+
+def subsidies_spent(meals: list[tuple[str, bool]], slot: str, limit: int) -> bool:
+    """The rule of the vouchers' meals a day: at most `limit` subsidised meals a day, one a meal time. `meals`:
+    the elder's meals of the day, served or booked, as (slot, subsidised); whether a subsidised `slot` is past
+    the rule. The one definition, for the counter and for booking ahead."""
+    subsidised = [s for s, paid in meals if paid and s != "day"]
+    return len(subsidised) >= limit or slot in subsidised
 
 
 def counter_point(actor, point_id: int, *, lock: bool = False) -> ServicePoint:
@@ -330,14 +349,23 @@ def _priced_statement():
 
 @cache
 def _taken_statement():
-    """The elder's check-ins today, and how many the point has served today, in one query (one row with the
-    count and nulls when the elder has none): built once."""
+    """The elder's check-ins today, how many the point has served today, how many meals booked for today still
+    wait there and how many of the elder's (at any point), in one query (one row with the counts and nulls when
+    the elder has none): built once."""
     served = (select(func.count()).select_from(CheckIn)
               .where(CheckIn.service_point_id == bindparam("point_id"), CheckIn.served_on == bindparam("day"))
               .scalar_subquery())
+    today = (WorkOrder.status == WAITING, WorkOrder.scheduled_start >= bindparam("start"),
+             WorkOrder.scheduled_start < bindparam("end"))
+    waiting = (select(func.count()).select_from(WorkOrder)  # by the provider's index on (provider, start)
+               .where(WorkOrder.provider_id == bindparam("provider_id"),
+                      WorkOrder.service_point_id == bindparam("point_id"), *today).scalar_subquery())
+    booked = (select(func.count()).select_from(WorkOrder)
+              .where(WorkOrder.elder_id == bindparam("elder_id"), WorkOrder.service_point_id.is_not(None), *today)
+              .scalar_subquery())
     one = select(literal(1).label("one")).subquery()
-    return (select(served.label("served"), CheckIn.order_id, CheckIn.item_id, CheckIn.slot, CheckIn.subsidised,
-                   CheckIn.service_point_id)
+    return (select(served.label("served"), waiting.label("waiting"), booked.label("booked"), CheckIn.order_id,
+                   CheckIn.item_id, CheckIn.slot, CheckIn.subsidised, CheckIn.service_point_id)
             .select_from(one.outerjoin(CheckIn, and_(CheckIn.elder_id == bindparam("elder_id"),
                                                      CheckIn.served_on == bindparam("day")))))
 
@@ -373,13 +401,20 @@ def quote(actor, point: ServicePoint, *, item_id: int, pay_with: str, card: str 
         raise invalid("item_id", _l("This point does not serve that item."))
     price, item = priced
     slot = slot_of(item, now)
-    rows = db.session.execute(_taken_statement(), dict(point_id=point.id, elder_id=elder.id, day=served_on)).all()
-    served, taken = rows[0].served, [t for t in rows if t.order_id is not None]
+    start, end = clock.day_bounds(served_on)
+    rows = db.session.execute(_taken_statement(), dict(point_id=point.id, provider_id=point.provider_id,
+                                                       elder_id=elder.id, day=served_on, start=start, end=end)).all()
+    served, taken = rows[0].served + rows[0].waiting, [t for t in rows if t.order_id is not None]
     same = [t for t in taken if (t.item_id, t.slot, t.service_point_id) == (item.id, slot, point.id)]
     if same:
         message = _l("Already recorded for this elder here today (order %(id)d).", id=same[0].order_id)
         raise Conflict(message, {"item_id": [message]})
-    if served >= point.daily_capacity:
+    waiting = waiting_meals(elder.id, served_on) if rows[0].booked else []  # read only for an elder who has some
+    booked = next((w for w in waiting if (w.service_point_id, w.item_id, w.slot) == (point.id, item.id, slot)), None)
+    if booked is not None:  # booked ahead: its place and its price were decided then, its voucher share held
+        return Quote(point, elder, item, booked.price_fen, booked.voucher_fen, booked.copay_fen,
+                     booked.voucher_fen > 0, slot, served_on, None, booked.order_id)
+    if served >= point.daily_capacity:  # its check-ins and the meals booked for today still waiting
         message = _l("The point has served its %(n)d for today.", n=point.daily_capacity)
         raise Conflict(message, {"service_point": [message]})
     voucher, subsidised, note = 0, False, None
@@ -390,8 +425,8 @@ def quote(actor, point: ServicePoint, *, item_id: int, pay_with: str, card: str 
             voucher, subsidised = share, True
         else:
             limit = eligibility.policy.meals_a_day
-            subsidised_today = [t for t in taken if t.subsidised and t.slot != "day"]
-            if len(subsidised_today) >= limit or any(t.slot == slot for t in subsidised_today):
+            meals = [(t.slot, t.subsidised) for t in taken] + [(w.slot, w.voucher_fen > 0) for w in waiting]
+            if subsidies_spent(meals, slot, limit):
                 note = str(_l("Vouchers have paid for this meal today already (at most %(n)d meals a day, one a "
                               "meal time).", n=limit))
                 if point.second_meal == "refuse":
@@ -420,6 +455,8 @@ def check_in(actor, point_id: int, *, item_id: int, pay_with: str = "voucher", c
     point = counter_point(actor, point_id, lock=True)
     q = quote(actor, point, item_id=item_id, pay_with=pay_with, card=card, name=name, id_last6=id_last6, lock=True,
               now=now)
+    if q.booking_id is not None:  # booked ahead: the order waiting is completed, no second one written
+        return _serve_booked(actor, point, q.booking_id, method=method, now=now)
     elder, item = q.elder, q.item
     values = dict(elder_id=elder.id, item_id=item.id, scheduled_start=now, scheduled_end=now, quantity=1,
                   price_fen=q.price_fen, voucher_fen=q.voucher_fen, copay_fen=q.copay_fen,
@@ -460,3 +497,104 @@ def served_today(point: ServicePoint, day: date | None = None) -> int:
 
 def provider_of(point: ServicePoint) -> Provider:
     return db.session.get(Provider, point.provider_id)
+
+
+# --- meals booked ahead, waiting at the counter (booked by bookings.py) ------------------------------------------
+
+@dataclass(frozen=True)
+class Waiting:
+    """A meal booked ahead and not served yet: its order, where, what, at which meal time, and its money."""
+
+    order_id: int
+    service_point_id: int
+    item_id: int
+    slot: str
+    price_fen: int
+    voucher_fen: int
+    copay_fen: int
+
+
+def _waiting_condition(day: date):
+    start, end = clock.day_bounds(day)
+    return and_(WorkOrder.service_point_id.is_not(None), WorkOrder.status == WAITING,
+                WorkOrder.scheduled_start >= start, WorkOrder.scheduled_start < end)
+
+
+def waiting_meals(elder_id: int, day: date) -> list[Waiting]:
+    """The elder's meals booked ahead for `day` (Beijing), at any point, still waiting to be served."""
+    rows = db.session.execute(select(WorkOrder.id, WorkOrder.service_point_id, WorkOrder.item_id,
+                                     WorkOrder.scheduled_start, WorkOrder.price_fen, WorkOrder.voucher_fen,
+                                     WorkOrder.copay_fen)
+                              .where(WorkOrder.elder_id == elder_id, _waiting_condition(day))).all()
+    return [Waiting(r.id, r.service_point_id, r.item_id, meal_slot(r.scheduled_start), r.price_fen, r.voucher_fen,
+                    r.copay_fen) for r in rows]
+
+
+def waiting_at(point: ServicePoint, day: date) -> int:
+    """How many meals booked ahead at the point for `day` are still waiting: with its check-ins, its day's count."""
+    return db.session.scalar(select(func.count()).select_from(WorkOrder).where(
+        WorkOrder.provider_id == point.provider_id, WorkOrder.service_point_id == point.id, _waiting_condition(day)))
+
+
+def booked_today(point: ServicePoint, day: date | None = None) -> list[WorkOrder]:
+    """The meals booked ahead at the point for today, waiting for their elders: earliest meal time first."""
+    return db.session.scalars(select(WorkOrder).where(WorkOrder.provider_id == point.provider_id,
+                                                      WorkOrder.service_point_id == point.id,
+                                                      _waiting_condition(day or clock.today()))
+                              .order_by(WorkOrder.scheduled_start, WorkOrder.id)).all()
+
+
+def booked_here(point: ServicePoint, order_id: int) -> int:
+    """The elder of the order `order_id` booked at this point; 404 for an order of another place."""
+    elder_id = db.session.scalar(select(WorkOrder.elder_id).where(WorkOrder.id == order_id,
+                                                                  WorkOrder.service_point_id == point.id))
+    if elder_id is None:
+        raise NotFound(_l("No such booking at this point."))
+    return elder_id
+
+
+def serve_booked(actor, point_id: int, order_id: int, *, method: str = "cash") -> WorkOrder:
+    """The counter's one tap for an elder whose meal was booked ahead for today: the waiting order completed."""
+    now = clock.now()
+    point = counter_point(actor, point_id, lock=True)
+    elder = db.session.scalar(sql.locked(select(Elder).where(Elder.id == booked_here(point, order_id))))  # as a
+    # check-in locks the elder's row, after the point's
+    ensure_bookable(elder)
+    return _serve_booked(actor, point, order_id, method=method, now=now)
+
+
+def _serve_booked(actor, point: ServicePoint, order_id: int, *, method: str, now: datetime) -> WorkOrder:
+    """Complete the meal booked ahead, waiting at this point for today: the check-in recorded (its unique key
+    decides a double tap), the order completed, its held voucher share captured for the provider (a capture is
+    posted once per order), and what is still due of the co-pay recorded as paid here."""
+    order = db.session.scalar(select(WorkOrder).where(WorkOrder.id == order_id, WorkOrder.service_point_id == point.id)
+                              .with_for_update().execution_options(populate_existing=True))
+    served_on = clock.local_date(now)
+    if order is None or order.status != WAITING or clock.local_date(order.scheduled_start) != served_on:
+        message = _l("This booking is not waiting at the counter today.")
+        raise Conflict(message, {"order_id": [message]})
+    slot = meal_slot(order.scheduled_start)
+    try:
+        db.session.execute(insert(CheckIn.__table__).values(
+            order_id=order.id, service_point_id=point.id, elder_id=order.elder_id, item_id=order.item_id,
+            served_on=served_on, slot=slot, subsidised=order.voucher_fen > 0, served_by_id=actor.id, at=now))
+    except IntegrityError:  # the same meal recorded by a request that committed a moment ago
+        message = _l("Already recorded for this elder here today.")
+        raise Conflict(message, {"item_id": [message]}) from None
+    order.served_by_id = actor.id
+    order.check_in_at = order.check_out_at = now
+    order.check_in_lat = order.check_out_lat = point.lat
+    order.check_in_lng = order.check_out_lng = point.lng
+    set_status(order, "completed", actor=actor, reason=new_orders.SERVED, service_point_id=point.id)
+    holds.capture(order, actor=actor)
+    checked_in = event("service_point.checked_in", target_type=ServicePoint.__tablename__, target_id=point.id,
+                       actor_id=actor.id, order_id=order.id, elder_id=order.elder_id, item_id=order.item_id,
+                       slot=slot, subsidised=order.voucher_fen > 0, voucher_fen=order.voucher_fen,
+                       copay_fen=order.copay_fen, booked=True)
+    due = payments.due_fen(order)
+    if due > 0:
+        payments.record_offline(actor, order, amount_fen=due, method=method, received_at=now,
+                                note=str(_l("Paid at the counter")))
+    record_many([checked_in])
+    db.session.flush()
+    return order

@@ -1,6 +1,9 @@
 """Pages of the service points: the staff's points and the counter page made for a tablet (find the elder by
-card or by name and ID digits, see what the meal costs them today, one tap records it); the provider's pages to
-register and edit its points; the bureau's review of them; the printable elder card."""
+card or by name and ID digits, see what the meal costs them today, one tap records it; the meals booked ahead for
+today listed, one tap serves each); the elder's and family's page to book a meal ahead at a point near home; the
+provider's pages to register and edit its points; the bureau's review of them; the printable elder card."""
+from datetime import timedelta
+
 import segno
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -8,18 +11,23 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import case, or_, select
 
-from ..catalog.models import Item
+from .. import clock
+from ..catalog.models import Category, Item
 from ..elders.masking import mask_id_number
+from ..elders.models import Elder
+from ..elders.scope import visible_condition as elder_visible
 from ..elders.scope import visible_elder
 from ..errors import ServiceError
 from ..extensions import db
+from ..orders.elder_pages import CANCEL_REASONS
+from ..payments.services import due_fen
 from ..payments.views import fen_from_yuan
 from ..regions.models import Region
 from ..web.context import provider_status_name
 from ..web.forms import row_id, submit
-from . import services
-from .models import KINDS, STATUSES, ServicePoint
-from .schemas import PointCreateSchema, PointFieldsSchema, PointReviewSchema
+from . import bookings, services
+from .models import KINDS, MEAL_SLOTS, STATUSES, PointItem, ServicePoint
+from .schemas import BookingCreateSchema, PointCreateSchema, PointFieldsSchema, PointReviewSchema
 from .scope import reviews, staff_condition, visible_condition
 
 bp = Blueprint("point_pages", __name__)
@@ -70,8 +78,13 @@ def counter(point_id):
             found, errors = submit(lambda: services.quote(current_user, point, item_id=asked["item_id"],
                                                           pay_with=asked["pay_with"], card=asked["card"],
                                                           name=asked["name"], id_last6=asked["id_last6"]))
+    return _counter_page(point, asked, found, errors)
+
+
+def _counter_page(point, asked, found, errors):
     return render_template("servicepoints/counter.html", point=point, asked=asked, found=found, errors=errors,
-                           served=services.served_today(point)), 422 if errors else 200
+                           served=services.served_today(point), waiting=services.booked_today(point),
+                           slot_name=slot_name, meal_slot=services.meal_slot, due=due_fen), 422 if errors else 200
 
 
 @bp.route("/points/<int:point_id>/counter/record", methods=["POST"])
@@ -84,11 +97,77 @@ def record(point_id):
                                                      pay_with=asked["pay_with"], card=asked["card"],
                                                      name=asked["name"], id_last6=asked["id_last6"]))
     if errors:
-        return render_template("servicepoints/counter.html", point=point, asked=asked, found=None, errors=errors,
-                               served=services.served_today(point)), 422
+        return _counter_page(point, asked, None, errors)
+    return _recorded(point, order)
+
+
+@bp.route("/points/<int:point_id>/counter/bookings/<int:booking_id>", methods=["POST"])
+@login_required
+def serve_booked(point_id, booking_id):
+    """The one tap for an elder whose meal was booked ahead for today: the waiting order is completed."""
+    point = _point(point_id)
+    try:
+        services.booked_here(point, booking_id)
+    except ServiceError:
+        abort(404)
+    order, errors = submit(lambda: services.serve_booked(current_user, point.id, booking_id),
+                           general_field="order_id")
+    if errors:
+        return _counter_page(point, {}, None, errors)
+    return _recorded(point, order)
+
+
+def _recorded(point, order):
     flash(_("Recorded for %(name)s: vouchers %(voucher)s yuan, paid %(copay)s yuan.", name=order.elder.name,
             voucher=f"{order.voucher_fen / 100:.2f}", copay=f"{order.copay_fen / 100:.2f}"), "success")
     return redirect(url_for("point_pages.counter", point_id=point.id))
+
+
+def slot_name(slot: str) -> str:
+    return {"breakfast": _("Breakfast"), "lunch": _("Lunch"), "supper": _("Supper")}.get(slot, slot)
+
+
+# --- the elder and family book a meal ahead ----------------------------------------------------------------------
+
+MEAL_BOOKERS = ("elder", "family")
+
+
+@bp.route("/meals", methods=["GET", "POST"])
+@login_required
+def book_meal():
+    """The approved points serving meals, nearest the elder's home first, a form to book a meal at one for a day
+    and meal time, and the meals booked and waiting (cancelled like any order)."""
+    _only(*MEAL_BOOKERS)
+    elders = db.session.scalars(select(Elder).where(elder_visible(current_user)).order_by(Elder.id).limit(50)).all()
+    if not elders:
+        abort(404)
+    source = request.form if request.method == "POST" else request.args
+    elder = next((e for e in elders if e.id == row_id(source.get("elder_id"))), elders[0])
+    form = {"day": (clock.today() + timedelta(days=1)).isoformat(), "slot": "lunch", "pay_with": "voucher"}
+    errors = {}
+    if request.method == "POST":
+        form = {k: (request.form.get(k) or "").strip() for k in ("choice", "day", "slot", "pay_with", "note")}
+        point_id, _sep, item_id = form["choice"].partition(":")
+        data = {"elder_id": elder.id, "item_id": item_id, "day": form["day"], "slot": form["slot"],
+                "pay_with": form["pay_with"] or "voucher", "note": form["note"] or None}
+        order, errors = submit(lambda: bookings.book(current_user, row_id(point_id) or 0,
+                                                     **BookingCreateSchema().load(data)), general_field="choice")
+        if order is not None:
+            flash(_("Booked: %(item)s on %(day)s. Show the elder card at the counter.", item=order.item.name,
+                    day=form["day"]), "success")
+            return redirect(url_for(".book_meal", elder_id=elder.id))
+        errors = {("choice" if k in ("service_point_id", "item_id") else k): v for k, v in errors.items()}
+    points = services.nearby(list(db.session.scalars(
+        select(ServicePoint).where(ServicePoint.status == "approved", ServicePoint.items.any(PointItem.item.has(
+            Item.category.has(Category.code == services.MEAL_CATEGORY)))).order_by(ServicePoint.id))),
+        elder.lat, elder.lng)[:20]
+    waiting = bookings.mine(current_user)
+    names = {row.id: row.name for row in db.session.execute(select(ServicePoint.id, ServicePoint.name).where(
+        ServicePoint.id.in_({o.service_point_id for o in waiting})))}
+    return render_template("servicepoints/meals.html", elders=elders, elder=elder, points=points, form=form,
+                           errors=errors, slots=MEAL_SLOTS, slot_name=slot_name, waiting=waiting, point_names=names,
+                           meal_slot=services.meal_slot, cancel_reasons=CANCEL_REASONS,
+                           meal=services.MEAL_CATEGORY), 422 if errors else 200
 
 
 # --- the provider registers and edits its points ----------------------------------------------------------------
