@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from eldercare import clock
 from eldercare.audit.models import AuditEvent
 from eldercare.extensions import db
 from eldercare.orders.models import WorkOrder
@@ -258,3 +259,92 @@ def test_a_cash_payment_reversed_before_cancelling_leaves_nothing_due(flow):
     assert reversed_.status_code == 201, reversed_.json
     f["api"].as_(f["family"]).post(f"/api/v1/orders/{f['order']['id']}/cancel", json={"reason": "住院"})
     assert count(Payment, kind="refund_due") == 0 and order_of(f).copay_status != "refund_due"
+
+
+def refund(f, who, body, headers=None):
+    return f["api"].as_(who).post(f"/api/v1/orders/{f['order']['id']}/payments/refund", json=body, headers=headers)
+
+
+@pytest.fixture
+def owed_back(flow):
+    """4.50 yuan paid at the door (3.00 cash, 1.50 WeChat), then the order cancelled: a refund due of 450 fen."""
+    f = flow
+    assert pay(f, f["city"].operator, {"amount_fen": 300, "method": "cash"}).status_code == 201
+    assert pay(f, f["city"].operator, {"amount_fen": 150, "method": "wechat"}).status_code == 201
+    assert f["api"].as_(f["family"]).post(f"/api/v1/orders/{f['order']['id']}/cancel",
+                                          json={"reason": "住院"}).status_code == 200
+    assert order_of(f).copay_status == "refund_due"
+    return f
+
+
+def test_money_given_back_is_recorded_and_the_co_pay_becomes_refunded(owed_back):
+    f = owed_back
+    first = refund(f, f["carer"], {"amount_fen": 200, "method": "cash", "note": "先退现金"})
+    assert first.status_code == 201, first.json
+    body = first.json
+    assert (body["kind"], body["method"], body["status"], body["amount_fen"], body["paid_fen"],
+            body["refunded_fen"], body["recorded_by_id"], body["note"]) == \
+        ("refund", "cash", "refunded", 200, 0, 200, f["carer"].id, "先退现金")
+    assert body["received_at"] is not None  # when it was given back: now, as no time was given
+    order = order_of(f)
+    assert (order.copay_paid_fen, order.copay_refunded_fen, order.copay_status) == (450, 200, "refund_due")
+    over = refund(f, f["provider"].admin, {"amount_fen": 251, "method": "wechat"})
+    assert over.status_code == 422 and "amount_fen" in over.json["errors"], over.json
+    rest = refund(f, f["provider"].admin, {"amount_fen": 250, "method": "wechat"})
+    assert rest.status_code == 201, rest.json
+    order = order_of(f)
+    assert (order.copay_paid_fen, order.copay_refunded_fen, order.copay_status) == (450, 450, "refunded")
+    seen = f["api"].as_(f["family"]).get(f"/api/v1/orders/{f['order']['id']}").json
+    assert seen["copay_status"] == "refunded"
+    again = refund(f, f["city"].operator, {"amount_fen": 1, "method": "cash"})
+    assert again.status_code == 409 and "order" in again.json["errors"]
+    listed = f["api"].as_(f["family"]).get(f"/api/v1/orders/{f['order']['id']}/payments").json
+    assert [(p["kind"], p["amount_fen"], p["status"]) for p in listed] == [
+        ("offline", 300, "recorded"), ("offline", 150, "recorded"), ("refund_due", 450, "due"),
+        ("refund", 200, "refunded"), ("refund", 250, "refunded")]  # the records before stay as they were
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "payment.refunded")
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.actor_id, e.detail["order_id"], e.detail["amount_fen"], e.detail["method"], e.detail["still_owed_fen"])
+            for e in events] == [(f["carer"].id, f["order"]["id"], 200, "cash", 250),
+                                 (f["provider"].admin.id, f["order"]["id"], 250, "wechat", 0)]
+
+
+def test_a_refund_recorded_by_mistake_is_reversed_by_a_new_record_once(owed_back):
+    f = owed_back
+    given = refund(f, f["city"].operator, {"amount_fen": 450, "method": "cash"}).json
+    assert order_of(f).copay_status == "refunded"
+    by_carer = f["api"].as_(f["carer"]).post(f"/api/v1/payments/{given['id']}/reverse", json={"reason": "记错了"})
+    assert by_carer.status_code == 403
+    reversal = f["api"].as_(f["provider"].admin).post(f"/api/v1/payments/{given['id']}/reverse",
+                                                      json={"reason": "家属还没收到"})
+    assert reversal.status_code == 201, reversal.json
+    assert (reversal.json["kind"], reversal.json["amount_fen"], reversal.json["paid_fen"],
+            reversal.json["refunded_fen"], reversal.json["reverses_id"]) == ("reversal", -450, 0, -450, given["id"])
+    original = db.session.get(Payment, given["id"])
+    assert (original.amount_fen, original.refunded_fen, original.status) == (450, 450, "refunded")  # never edited
+    order = order_of(f)
+    assert (order.copay_paid_fen, order.copay_refunded_fen, order.copay_status) == (450, 0, "refund_due")
+    twice = f["api"].as_(f["city"].operator).post(f"/api/v1/payments/{given['id']}/reverse", json={"reason": "再撤"})
+    assert twice.status_code == 409
+    listed = f["api"].as_(f["family"]).get(f"/api/v1/orders/{f['order']['id']}/payments").json
+    assert [p["reversed_by_id"] for p in listed if p["kind"] == "refund"] == [reversal.json["id"]]
+    assert refund(f, f["city"].operator, {"amount_fen": 450, "method": "bank"}).status_code == 201
+    assert order_of(f).copay_status == "refunded"
+    assert count(AuditEvent, action="payment.reversed") == 1 and count(AuditEvent, action="payment.refunded") == 2
+
+
+def test_nothing_owed_back_is_a_409_and_bad_input_a_422_naming_the_field(flow):
+    f = flow
+    assert refund(f, f["city"].operator, {"amount_fen": 100, "method": "cash"}).status_code == 409  # not cancelled
+    assert pay(f, f["city"].operator, {"amount_fen": 450, "method": "cash"}).status_code == 201
+    assert refund(f, f["city"].operator, {"amount_fen": 100, "method": "cash"}).status_code == 409  # nor owed back
+    f["api"].as_(f["family"]).post(f"/api/v1/orders/{f['order']['id']}/cancel", json={"reason": "住院"})
+    later = (clock.now() + timedelta(hours=1)).isoformat()
+    for body, field in [({"amount_fen": 0, "method": "cash"}, "amount_fen"),
+                        ({"amount_fen": 100, "method": "stripe"}, "method"),
+                        ({"amount_fen": 100, "method": "cash", "refunded_at": later}, "refunded_at"),
+                        ({"amount_fen": 100, "method": "cash", "refunded_at": "2026-11-01T10:00:00"}, "refunded_at")]:
+        answer = refund(f, f["city"].operator, body)
+        assert answer.status_code == 422 and field in answer.json["errors"], (body, answer.json)
+    assert refund(f, f["family"], {"amount_fen": 100, "method": "cash"}).status_code == 403
+    assert count(Payment, kind="refund") == 0 and order_of(f).copay_status == "refund_due"

@@ -99,3 +99,29 @@ def test_english_is_available(flow, pages):
     pages.login(flow["family"].username)
     page = text(pages.client.get(f"/orders/{flow['order']['id']}?lang=en"))
     assert "Co-pay" in page and "at the door" in page
+
+
+def test_the_provider_records_money_given_back_on_a_cancelled_order_after_confirming(flow, pages):
+    f = flow
+    assert f["api"].as_(f["city"].operator).post(f"/api/v1/orders/{f['order']['id']}/payments/offline",
+                                                 json={"amount_fen": 450, "method": "cash"}).status_code == 201
+    assert f["api"].as_(f["family"]).post(f"/api/v1/orders/{f['order']['id']}/cancel",
+                                          json={"reason": "住院"}).status_code == 200
+    pages.login(f["provider"].admin.username)
+    page = text(pages.client.get(f"/orders/{f['order']['id']}"))
+    assert "记录已退还的款项" in page and "需退还给家属" in page
+    assert re.search(r'name="amount"[^>]*value="4.50"', page)  # prefilled with what is owed back
+    ask = pages.client.post(f"/orders/{f['order']['id']}/refund",
+                            data={"csrf_token": csrf_token(page), "amount": "4.50", "method": "cash"})
+    assert ask.status_code == 200 and "确认退还的款项" in text(ask)
+    assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.kind == "refund")) == 0
+    done = pages.client.post(f"/orders/{f['order']['id']}/refund", data={
+        "csrf_token": csrf_token(text(ask)), "amount": "4.50", "method": "cash", "confirmed": "1"})
+    assert done.status_code == 302 and done.location.endswith(f"/orders/{f['order']['id']}")
+    assert order_of(f).copay_status == "refunded"
+    page = text(pages.client.get(f"/orders/{f['order']['id']}"))
+    assert "已退还" in page and "记录已退还的款项" not in page and "撤销这笔付款" in page
+    over = pages.client.post(f"/orders/{f['order']['id']}/refund", data={
+        "csrf_token": csrf_token(page), "amount": "0.01", "method": "cash", "confirmed": "1"})
+    assert over.status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.kind == "refund")) == 1

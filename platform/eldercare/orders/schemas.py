@@ -138,7 +138,8 @@ class OrderSchema(ma.Schema):
     voucher_fen = ma.fields.Integer()
     copay_fen = ma.fields.Integer()
     copay_paid_fen = ma.fields.Integer(metadata={"description": "co-pay paid, less reversals (payments/)"})
-    copay_refunded_fen = ma.fields.Integer(metadata={"description": "co-pay given back through Stripe"})
+    copay_refunded_fen = ma.fields.Integer(metadata={"description": "co-pay given back: through Stripe, or "
+                                                                    "recorded as given back offline"})
     copay_status = ma.fields.String(metadata={"enum": ["none", "due", "paid", "refunded", "refund_due"]})
     pay_with = ma.fields.String()
     note = ma.fields.String(allow_none=True)

@@ -6,7 +6,14 @@ from ..apibase import Blueprint, document_errors, login_required, roles_required
 from ..orders.scope import visible_order
 from ..transactions import as_stored
 from . import services, webhooks
-from .schemas import OfflinePaymentSchema, PaymentSchema, ReverseSchema, StripePaymentSchema, WebhookAnswerSchema
+from .schemas import (
+    OfflinePaymentSchema,
+    PaymentSchema,
+    RefundSchema,
+    ReverseSchema,
+    StripePaymentSchema,
+    WebhookAnswerSchema,
+)
 
 blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="Payments of the co-pay")
 
@@ -40,14 +47,28 @@ def pay_offline(data, order_id):
     return as_stored(services.record_offline(current_user, order, **data))
 
 
+@blp.route("/orders/<int:order_id>/payments/refund", methods=["POST"])
+@document_errors(403, 409)
+@roles_required(*services.RECORDERS)
+@blp.arguments(RefundSchema)
+@blp.response(201, PaymentSchema)
+def refund_offline(data, order_id):
+    """Record co-pay given back to the family (a cancelled order's refund due, paid offline): by the order's
+    caregiver, its provider or an operator; never more than is still owed back (422 naming amount_fen); 409 when
+    nothing is owed back. Once all is given back the order's copay_status is refunded; a record made by mistake
+    is reversed like a payment (POST /payments/{id}/reverse)."""
+    order = visible_order(order_id, current_user)
+    return as_stored(services.record_refund(current_user, order, **data))
+
+
 @blp.route("/payments/<int:payment_id>/reverse", methods=["POST"])
 @document_errors(403, 409)
 @roles_required(*services.REVERSERS)
 @blp.arguments(ReverseSchema)
 @blp.response(201, PaymentSchema)
 def reverse(data, payment_id):
-    """Undo an offline payment recorded by mistake with a new record of minus its amount; a second reversal
-    of the same payment answers 409."""
+    """Undo an offline payment (or a refund given back) recorded by mistake with a new record of minus its
+    amount; a second reversal of the same payment answers 409."""
     payment = services.payment_for(payment_id, current_user)
     return as_stored(services.reverse(current_user, payment.id, **data))
 

@@ -16,7 +16,7 @@ from ..extensions import db
 
 OFFLINE_METHODS = ("cash", "wechat", "alipay", "bank")
 METHODS = ("stripe", *OFFLINE_METHODS)
-KINDS = ("online", "offline", "reversal", "refund_due")
+KINDS = ("online", "offline", "reversal", "refund_due", "refund")
 ONLINE_STATUSES = ("pending", "succeeded", "failed", "expired", "refunded")
 # An online payment still in play: the order's one checkout (a failed attempt may be retried in the same
 # Checkout Session); an order has at most one at a time.
@@ -25,17 +25,20 @@ REFUND_DUE = "kind = 'refund_due'"
 
 
 class Payment(db.Model):
-    """Money for an order's co-pay: asked for online, recorded as received offline, a reversal of a record, or
+    """Money for an order's co-pay: asked for online, recorded as received offline, a reversal of a record,
     what is due back to the family for co-pay paid offline on an order cancelled since (`refund_due`: the amount
-    to give back; it moves none of the order's sums)."""
+    to give back; it moves none of the order's sums), or what was given back of it (`refund`: its refunded_fen
+    counts toward the order's copay_refunded_fen)."""
 
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint("kind IN ('online', 'offline', 'reversal', 'refund_due')", name="kind_known"),
+        CheckConstraint("kind IN ('online', 'offline', 'reversal', 'refund_due', 'refund')", name="kind_known"),
         CheckConstraint("(kind = 'reversal') = (amount_fen < 0)", name="only_a_reversal_is_negative"),
         CheckConstraint("(kind = 'reversal') = (reverses_id IS NOT NULL)", name="a_reversal_names_its_payment"),
         CheckConstraint("amount_fen <> 0", name="amount_not_zero"),
-        CheckConstraint("refunded_fen >= 0 AND refund_requested_fen >= 0", name="refunds_not_negative"),
+        # Only a reversal takes back: of a payment (paid_fen), or of a refund recorded by mistake (refunded_fen).
+        CheckConstraint("(refunded_fen >= 0 OR kind = 'reversal') AND refund_requested_fen >= 0",
+                        name="refunds_not_negative"),
         # An order has one live online payment: two "pay online" clicks at once make one checkout.
         Index("uq_payments_live_online", "order_id", unique=True,
               postgresql_where=text(LIVE_ONLINE), sqlite_where=text(LIVE_ONLINE)),
@@ -48,9 +51,10 @@ class Payment(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     method: Mapped[str] = mapped_column(String(10))  # stripe, or how the money came at the door
-    status: Mapped[str] = mapped_column(String(12))  # online: ONLINE_STATUSES; offline, reversal: recorded; due
+    # online: ONLINE_STATUSES; offline, reversal: recorded; refund_due: due; refund: refunded
+    status: Mapped[str] = mapped_column(String(12))
     # Online: the sum asked for; offline: the sum received; reversal: minus the reversed sum; refund_due: the sum
-    # to give back.
+    # to give back; refund: the sum given back.
     amount_fen: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3), default="cny")
     # What counts toward the order's copay_paid_fen (online: what Stripe says was received), and what was
@@ -59,7 +63,7 @@ class Payment(db.Model):
     refunded_fen: Mapped[int] = mapped_column(default=0)
     refund_requested_fen: Mapped[int] = mapped_column(default=0)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), unique=True)
-    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # offline: received; refund: given back
     note: Mapped[str | None] = mapped_column(String(400))
     reason: Mapped[str | None] = mapped_column(String(400))  # why a reversal was made
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,7 +1,9 @@
 """The co-pay's payments: started online (Stripe Checkout), recorded offline at the door, reversed by a new
-record, refunded through Stripe when a paid order is cancelled. Every change locks the order's row first, so
-that racing writers of one order's money take turns, and ends by setting the order's copay_paid_fen and
-copay_refunded_fen to the sums of its payments, in the same transaction. Services flush; the request commits."""
+record, refunded through Stripe when a paid order is cancelled, or, paid offline, owed back (a refund due) and
+recorded as given back (a refund, reversed like a payment when recorded by mistake). Every change locks the
+order's row first, so that racing writers of one order's money take turns, and ends by setting the order's
+copay_paid_fen and copay_refunded_fen to the sums of its payments, in the same transaction. Services flush; the
+request commits."""
 import logging
 from datetime import datetime
 
@@ -203,6 +205,55 @@ def refund_due_offline(order: WorkOrder, *, actor=None) -> Payment | None:
     return due
 
 
+def refund_owed_fen(order: WorkOrder) -> int:
+    """What is still to give back to the family of a cancelled order's refund due (co-pay paid offline): the
+    refund due less the refunds recorded (net of their reversals), never more than the order holds as paid."""
+    due = db.session.scalar(select(Payment.amount_fen).where(Payment.order_id == order.id,
+                                                             Payment.kind == "refund_due"))
+    if due is None:
+        return 0
+    given = int(db.session.scalar(select(func.coalesce(func.sum(Payment.refunded_fen), 0)).where(
+        Payment.order_id == order.id, Payment.kind.in_(("refund", "reversal")))) or 0)
+    return max(min(due - given, order.copay_paid_fen - order.copay_refunded_fen), 0)
+
+
+def record_refund(actor, order: WorkOrder, *, amount_fen: int, method: str, refunded_at: datetime | None = None,
+                  note: str | None = None) -> Payment:
+    """Record co-pay given back to the family (a cancelled order's refund due, paid offline): by whoever may
+    record a payment of the order (its caregiver, its provider, an operator), who, when, how much and how. A new
+    record (kind refund, never edited; a mistake is reversed by another); the order's copay_refunded_fen grows by
+    it, and once all is given back its copay_status moves from refund_due to refunded. Never more than is owed."""
+    if not may_handle(actor, order, RECORDERS):
+        raise Forbidden(_l("Only the order's caregiver, its provider or an operator can record a refund."))
+    if method not in OFFLINE_METHODS:
+        raise invalid("method", _l("Must be one of: cash, wechat, alipay, bank."))
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise invalid("amount_fen", _l("A whole number of fen, more than 0."))
+    now = clock.now()
+    refunded_at = refunded_at or now
+    if refunded_at.tzinfo is None:
+        raise invalid("refunded_at", _l("Give the time with its offset."))
+    if refunded_at > now:
+        raise invalid("refunded_at", _l("The time is in the future."))
+    order = locked_order(order.id)
+    owed = refund_owed_fen(order)
+    if owed <= 0:
+        message = _l("Nothing is to be given back on this order.")
+        raise Conflict(message, {"order": [message]})
+    if refunded_at < order.created_at:
+        raise invalid("refunded_at", _l("Before the order was booked."))
+    if amount_fen > owed:
+        raise invalid("amount_fen", _l("More than is owed: %(owed)s fen is still to give back.", owed=owed))
+    refund = Payment(order_id=order.id, kind="refund", method=method, status="refunded", amount_fen=amount_fen,
+                     refunded_fen=amount_fen, received_at=refunded_at, note=(note or "").strip() or None,
+                     recorded_by_id=actor.id, created_at=now)
+    db.session.add(refund)
+    add_up(order)
+    record("payment.refunded", refund, actor=actor, order_id=order.id, amount_fen=amount_fen, method=method,
+           refunded_at=refunded_at.isoformat(), still_owed_fen=owed - amount_fen)
+    return refund
+
+
 # --- offline --------------------------------------------------------------------------------------------------
 
 def may_handle(actor, order: WorkOrder, roles: tuple[str, ...]) -> bool:
@@ -277,8 +328,9 @@ def paid_with_new_order(actor, order_id: int, *, amount_fen: int, method: str, r
 
 
 def reverse(actor, payment_id: int, *, reason: str) -> Payment:
-    """Undo an offline payment recorded by mistake: a new record of minus its amount that names it. The first
-    stays as it was; a payment is reversed once (409 the second time)."""
+    """Undo an offline payment, or a refund given back, recorded by mistake: a new record of minus its amount that
+    names it (a refund's: the money is owed to the family again). The first stays as it was; a payment is reversed
+    once (409 the second time)."""
     payment = db.session.get(Payment, payment_id)
     if payment is None:
         raise NotFound(_l("No such payment."))
@@ -288,7 +340,7 @@ def reverse(actor, payment_id: int, *, reason: str) -> Payment:
     if not reason or not reason.strip():
         raise invalid("reason", _l("Say why the payment is reversed."))
     order = locked_order(order.id)
-    if payment.kind != "offline":
+    if payment.kind not in ("offline", "refund"):
         message = (_l("A payment made online is refunded through Stripe, not reversed.") if payment.kind == "online"
                    else _l("A refund due is owed to the family: it is not reversed.") if payment.kind == "refund_due"
                    else _l("A reversal cannot itself be reversed."))
@@ -297,9 +349,10 @@ def reverse(actor, payment_id: int, *, reason: str) -> Payment:
         message = _l("This payment has been reversed already.")
         raise Conflict(message, {"payment": [message]})
     now = clock.now()
+    undone = dict(refunded_fen=-payment.refunded_fen) if payment.kind == "refund" else dict(paid_fen=-payment.paid_fen)
     reversal = Payment(order_id=order.id, kind="reversal", method=payment.method, status="recorded",
-                       amount_fen=-payment.amount_fen, paid_fen=-payment.amount_fen, reverses_id=payment.id,
-                       received_at=now, reason=reason.strip(), recorded_by_id=actor.id, created_at=now)
+                       amount_fen=-payment.amount_fen, reverses_id=payment.id, received_at=now,
+                       reason=reason.strip(), recorded_by_id=actor.id, created_at=now, **undone)
     db.session.add(reversal)
     add_up(order)
     record("payment.reversed", reversal, actor=actor, order_id=order.id, reverses=payment.id,

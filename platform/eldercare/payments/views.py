@@ -1,7 +1,7 @@
 """Pages for the co-pay: "pay online" for the elder's side (to Stripe's checkout), and the offline record for
 whoever took the money (the caregiver at the door, the provider, an operator), with a confirmation step before
-anything is written; the provider and the operator reverse a record made by mistake. The rules stay in
-services.py; these views carry the choices."""
+anything is written; co-pay owed back on a cancelled order recorded as given back, the same way; the provider and
+the operator reverse a record made by mistake. The rules stay in services.py; these views carry the choices."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -33,7 +33,8 @@ def payment_helpers():
                 payment_status_label=lambda code: PAYMENT_STATUS_LABELS.get(code, code),
                 may_record_payment=lambda order: services.may_handle(current_user, order, services.RECORDERS),
                 may_reverse_payment=lambda order: services.may_handle(current_user, order, services.REVERSERS),
-                payments_of=services.payments_of, reversal_of=services.reversal_of, offline_methods=OFFLINE_METHODS)
+                payments_of=services.payments_of, reversal_of=services.reversal_of, offline_methods=OFFLINE_METHODS,
+                refund_owed=services.refund_owed_fen)
 
 
 def _order_or_404(order_id):
@@ -93,6 +94,35 @@ def record_offline(order_id):
                            back=_back(order)), 422 if errors else 200
 
 
+@bp.route("/orders/<int:order_id>/refund", methods=["POST"])
+@login_required
+def record_refund(order_id):
+    """Co-pay given back to the family (a cancelled order's refund due): the first press shows what will be
+    recorded, the second (confirmed) records it."""
+    order = _order_or_404(order_id)
+    if not services.may_handle(current_user, order, services.RECORDERS):
+        abort(403)
+    amount_fen = fen_from_yuan(request.form.get("amount", ""))
+    method = request.form.get("method", "")
+    errors = {}
+    if amount_fen is None or amount_fen <= 0:
+        errors["amount"] = [_("Write the amount in yuan, e.g. 4.50.")]
+    if method not in OFFLINE_METHODS:
+        errors["method"] = [_("Choose how the money was given back.")]
+    note = request.form.get("note", "").strip()[:400] or None
+    if not errors and request.form.get("confirmed") == "1":
+        _refund, errors = submit(lambda: services.record_refund(current_user, order, amount_fen=amount_fen,
+                                                                method=method, note=note))
+        if not errors:
+            flash(_("Recorded: %(yuan)s yuan given back (%(method)s).", yuan=f"{amount_fen / 100:.2f}",
+                    method=METHOD_LABELS[method]), "success")
+            return redirect(url_for("order_pages.detail", order_id=order.id))
+        errors = {("amount" if field == "amount_fen" else field): messages for field, messages in errors.items()}
+    return render_template("payments/confirm_refund.html", order=order, amount=request.form.get("amount", ""),
+                           amount_fen=amount_fen, method=method, note=note or "", errors=errors), \
+        422 if errors else 200
+
+
 @bp.route("/payments/<int:payment_id>/reverse", methods=["POST"])
 @login_required
 def reverse(payment_id):
@@ -108,5 +138,6 @@ def reverse(payment_id):
         flash(_("Please say why."), "error")
         return redirect(url_for("order_pages.detail", order_id=payment.order_id))
     _result, errors = submit(lambda: services.reverse(current_user, payment.id, reason=reason))
-    flash_outcome(errors, _("The payment is reversed; the co-pay is due again."))
+    flash_outcome(errors, _("The refund record is reversed; the money is owed to the family again.")
+                  if payment.kind == "refund" else _("The payment is reversed; the co-pay is due again."))
     return redirect(url_for("order_pages.detail", order_id=payment.order_id))

@@ -1,13 +1,12 @@
 """/api/v1/settlements: the month's statements, one per provider; approval; CSV and Excel downloads."""
 from flask import Response
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..apibase import Blueprint, document_errors, paginate_query, roles_required
-from ..extensions import db
 from ..transactions import as_stored
 from . import exports, services
-from .models import Statement, StatementLine
+from .models import Statement
 from .schemas import GenerateSchema, StatementQuerySchema, StatementSchema, StatementSummarySchema
 from .scope import providers_of, visible_statement
 
@@ -43,9 +42,7 @@ def list_statements(query, pagination_parameters):
 
 def _full(statement_id: int) -> Statement:
     statement = visible_statement(statement_id, current_user)
-    db.session.execute(db.select(StatementLine).where(StatementLine.statement_id == statement.id)
-                       .options(selectinload(StatementLine.item), selectinload(StatementLine.elder),
-                                selectinload(StatementLine.caregiver))).scalars().all()
+    set_committed_value(statement, "lines", services.lines_of(statement))
     return statement
 
 
@@ -75,7 +72,7 @@ def approve(statement_id):
 @roles_required(*READERS)
 def statement_csv(statement_id):
     """The statement as CSV, for the bureau's finance staff and the provider."""
-    statement = _full(statement_id)
+    statement = visible_statement(statement_id, current_user)
     return Response(exports.csv_bytes(statement), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={exports.filename(statement, 'csv')}"})
 
@@ -87,6 +84,6 @@ def statement_csv(statement_id):
 @roles_required(*READERS)
 def statement_xlsx(statement_id):
     """The statement as an Excel workbook, for the bureau's finance staff and the provider."""
-    statement = _full(statement_id)
+    statement = visible_statement(statement_id, current_user)
     return Response(exports.xlsx_bytes(statement), mimetype=exports.XLSX,
                     headers={"Content-Disposition": f"attachment; filename={exports.filename(statement, 'xlsx')}"})

@@ -1,14 +1,15 @@
 """A statement as the bureau's finance staff and the provider download it: CSV (UTF-8 with a byte-order mark,
 so that Excel reads the Chinese) and an Excel workbook (openpyxl). Both hold the same rows, in the language of
 the request: the lines, then the totals, the reconciliation with the ledger, the orders held back and the
-deductions (orders paid before whose audit case was confirmed since)."""
+deductions (orders paid before whose audit case was confirmed since, and what an earlier statement could not take
+back); what this one cannot take back is shown as carried forward."""
 from flask_babel import gettext as _
 
 from .. import clock, spreadsheets
 from ..elders.masking import mask_id_number, mask_name
 from ..spreadsheets import XLSX, Sheet
 from ..spreadsheets import safe_text as _text
-from .services import reconcile
+from .services import lines_of, reconcile
 
 __all__ = ["XLSX", "csv_bytes", "filename", "xlsx_bytes"]
 
@@ -50,17 +51,25 @@ def _summary(statement) -> list[list]:
             [_("Co-pay collected (yuan)"), _yuan(statement.copay_collected_fen)],
             [_("Deducted (yuan)"), _yuan(statement.deduction_total_fen)],
             [_("The bureau pays (yuan)"), _yuan(statement.payable_fen)],
+            [_("Carried forward to the next statement (yuan)"), _yuan(statement.carried_forward_fen)],
             [_("Captured in the ledger (yuan)"), _yuan(check.ledger_total_fen)],
             [_("Reconciled with the ledger"), _("Yes") if check.ok else _("No")]]
     rows += [[_("Differs from the ledger"), m.order_id, _yuan(m.voucher_fen), _yuan(m.ledger_fen)]
              for m in check.mismatches]
     rows += [[_("Held back"), held["order_id"], _text(held["reason"])] for held in statement.held_back or []]
-    rows += [[_("Deductions"), d.order_id, _yuan(d.fen), _text(d.reason)] for d in statement.deductions]
+    rows += [[_("Deductions"), d.order_id or "", _yuan(d.fen), _text(_deduction_reason(d))]
+             for d in statement.deductions]
     return rows
 
 
+def _deduction_reason(deduction) -> str:
+    if deduction.carried_from_id is not None:
+        return _("Carried forward from statement %(id)d", id=deduction.carried_from_id)
+    return deduction.reason
+
+
 def _sheets(statement) -> list[Sheet]:
-    return [Sheet(_("Lines"), [_header(), *(_line(line) for line in statement.lines)]),
+    return [Sheet(_("Lines"), [_header(), *(_line(line) for line in lines_of(statement))]),
             Sheet(_("Summary"), _summary(statement))]
 
 

@@ -42,8 +42,10 @@ class LineSchema(ma.Schema):
 
 
 class DeductionSchema(ma.Schema):
-    order_id = ma.fields.Integer()
+    order_id = ma.fields.Integer(allow_none=True, metadata={"description": "None for a carry"})
     case_id = ma.fields.Integer(allow_none=True)
+    carried_from_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "the earlier statement that could not take this back (its deductions beyond its vouchers)"})
     fen = ma.fields.Integer(metadata={"description": "taken back: paid on an earlier statement"})
     reason = ma.fields.String()
 
@@ -60,7 +62,10 @@ class StatementSummarySchema(ma.Schema):
     copay_total_fen = ma.fields.Integer()
     copay_collected_fen = ma.fields.Integer()
     deduction_total_fen = ma.fields.Integer(metadata={"description": "taken back for orders paid before"})
-    payable_fen = ma.fields.Integer(metadata={"description": "voucher total less deductions: what the bureau pays"})
+    payable_fen = ma.fields.Integer(metadata={"description": "voucher total less deductions, never below 0: what "
+                                                            "the bureau pays"})
+    carried_forward_fen = ma.fields.Integer(metadata={"description": "deductions beyond the voucher total: still "
+                                                                    "owed, taken from the provider's next statement"})
     held_back = ma.fields.List(ma.fields.Nested(HeldBackSchema))
     generated_by_id = ma.fields.Integer(allow_none=True)
     generated_at = ma.fields.DateTime()

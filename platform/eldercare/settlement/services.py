@@ -5,7 +5,8 @@ schedulers, a CLI beside the API, take a provider one after the other), the mont
 (orders confirmed or disputed whose visit ended in the month and that are on no statement), the hold-back rules
 (held_back.py) are asked once which stay off, the statements are written in one statement and all their lines in
 another (one INSERT ... SELECT from the orders, whose RETURNING gives the totals), with the provider's waiting
-deductions (deductions.py) attached in one more. An order is on one line at most
+deductions (deductions.py) attached in one more (what an approved statement could not take back among them: a
+statement pays nothing, never less, and carries the rest forward). An order is on one line at most
 (a unique constraint), so a run that was killed half-way and run again, or a second run later in the month (a
 supplementary statement), settles each order exactly once. The callers commit: a request once at its end; the
 scheduler's job and `flask settle` after each pass (the `each` callback): first the providers no other
@@ -15,12 +16,14 @@ Approval is the bureau's, by an officer of the provider's district who did not g
 the statement, takes off the lines of orders that left `confirmed` since (held back, for a later statement),
 refuses (409) while the lines do not reconcile with the ledger's captures fen for fen, then moves every order to
 `settled` through the one status path (dispatch.set_statuses) and the provider's payable to paid through the
-ledger's one call (holds.settle). An approved statement never changes again."""
+ledger's one call (holds.settle); what its deductions take back beyond its voucher total is carried forward, a
+new deduction for the provider's next statement (deductions.carry). An approved statement never changes again."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, exists, func, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from .. import clock, sql
 from ..audit.services import event, record, record_many
@@ -138,9 +141,9 @@ def _settle(provider_ids: list[int], month: Month, period: str, actor) -> list[S
     rows = []
     for provider_id in provider_ids:
         sequence = last.get(provider_id, 0) + 1
-        if not settling.get(provider_id) and not owed.get(provider_id) and (
-                not holding.get(provider_id) or sequence > 1):
-            continue  # nothing new: a rerun makes no empty statement
+        fresh = [d for d in owed.get(provider_id, []) if d.carried_from_id is None]
+        if not settling.get(provider_id) and not fresh and (not holding.get(provider_id) or sequence > 1):
+            continue  # nothing new: a rerun makes no empty statement (a carry waits for the provider's next)
         rows.append(dict(provider_id=provider_id, period=period, sequence=sequence,
                          kind="regular" if sequence == 1 else "supplementary", status="draft",
                          line_count=0, voucher_total_fen=0, copay_total_fen=0, copay_collected_fen=0,
@@ -183,20 +186,31 @@ def _write_lines(statement_of: dict[int, int], order_ids: list[int]):
     (statement id, voucher, co-pay, co-pay collected) of the lines written, batch by batch."""
     orders, statements = WorkOrder.__table__.c, Statement.__table__.c
     collected = orders.copay_paid_fen - orders.copay_refunded_fen
-    columns = ["statement_id", "order_id", "item_id", "elder_id", "caregiver_id", "check_in_at", "check_out_at",
-               "check_in_distance_m", "check_out_distance_m", "voucher_fen", "copay_fen", "copay_collected_fen"]
+    columns = ["statement_id", "order_id", "check_in_at", "check_out_at", "check_in_distance_m",
+               "check_out_distance_m", "voucher_fen", "copay_fen", "copay_collected_fen"]
     new = sorted(statement_of.values())
     lines = StatementLine.__table__
     for chunk in sql.chunks(order_ids):
-        source = (select(statements.id, orders.id, orders.item_id, orders.elder_id, orders.caregiver_id,
-                         orders.check_in_at, orders.check_out_at, orders.check_in_distance_m,
-                         orders.check_out_distance_m, orders.voucher_fen, orders.copay_fen,
-                         case((collected > 0, collected), else_=0))
+        source = (select(statements.id, orders.id, orders.check_in_at, orders.check_out_at,
+                         orders.check_in_distance_m, orders.check_out_distance_m, orders.voucher_fen,
+                         orders.copay_fen, case((collected > 0, collected), else_=0))
                   .select_from(WorkOrder.__table__.join(Statement.__table__,
                                                         statements.provider_id == orders.provider_id))
                   .where(sql.any_of(orders.id, chunk), sql.any_of(statements.id, new)))
         yield db.session.execute(insert(lines).from_select(columns, source).returning(
             lines.c.statement_id, lines.c.voucher_fen, lines.c.copay_fen, lines.c.copay_collected_fen)).all()
+
+
+def lines_of(statement: Statement, *, limit: int | None = None) -> list[StatementLine]:
+    """The statement's lines in order, each with its order's item, elder and caregiver (what the pages, the API
+    and the downloads show of a line) loaded in a few queries, not one per line."""
+    stmt = (select(StatementLine).where(StatementLine.statement_id == statement.id)
+            .options(selectinload(StatementLine.order).options(
+                selectinload(WorkOrder.item), selectinload(WorkOrder.elder), selectinload(WorkOrder.caregiver)))
+            .order_by(StatementLine.id))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
 
 
 def _count(statement: Statement) -> None:
@@ -290,7 +304,9 @@ def approve(actor, statement_id: int) -> Statement:
     holds.settle(statement, actor=actor)
     record("settlement.approved", statement, actor=actor, provider_id=statement.provider_id,
            period=statement.period, lines=statement.line_count, voucher_total_fen=statement.voucher_total_fen,
-           held_back=len(held))
+           deduction_total_fen=statement.deduction_total_fen, payable_fen=statement.payable_fen,
+           carried_forward_fen=statement.carried_forward_fen, held_back=len(held))
+    deductions.carry(statement, actor=actor)  # what it could not take back: on the provider's next statement
     db.session.flush()
     return statement
 

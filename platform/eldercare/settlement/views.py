@@ -5,7 +5,6 @@ each is paid; CSV and Excel downloads."""
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..apibase import month_from
@@ -16,7 +15,7 @@ from ..extensions import db
 from ..web.forms import flash_outcome, submit
 from . import exports, services
 from .held_back import LABELS
-from .models import Statement, StatementLine
+from .models import Statement
 from .scope import providers_of, visible_statement
 
 bp = Blueprint("settlement_pages", __name__)
@@ -85,10 +84,7 @@ def provider_statements():
 def statement_page(statement_id):
     """A statement: its lines, the orders held back and why, and whether it matches the ledger."""
     statement = _statement(statement_id)
-    lines = db.session.scalars(select(StatementLine).where(StatementLine.statement_id == statement.id)
-                               .options(selectinload(StatementLine.item), selectinload(StatementLine.elder),
-                                        selectinload(StatementLine.caregiver))
-                               .order_by(StatementLine.id).limit(SHOWN_LINES)).all()
+    lines = services.lines_of(statement, limit=SHOWN_LINES)
     return render_template("settlement/statement.html", statement=statement, lines=lines,
                            check=services.reconcile(statement), shown=SHOWN_LINES)
 
@@ -104,7 +100,7 @@ def approve_page(statement_id):
             abort(403)
         _result, errors = submit(lambda: services.approve(current_user, statement.id))
         flash_outcome(errors, _("Statement %(id)d is approved: %(yuan)s yuan will be paid to %(provider)s.",
-                                id=statement.id, yuan=f"{statement.voucher_total_fen / 100:,.2f}",
+                                id=statement.id, yuan=f"{statement.payable_fen / 100:,.2f}",
                                 provider=statement.provider.name))
         return redirect(url_for(".statement_page", statement_id=statement.id))
     return render_template("settlement/approve.html", statement=statement, check=services.reconcile(statement))
