@@ -10,9 +10,14 @@ from eldercare.config import TestConfig
 from eldercare.extensions import db as _db
 from eldercare.extensions import limiter
 
+from .browser import page_routes
 from .factories import FACTORIES, make_token
 from .pages import Pages
 from .scratch import scratch_database
+
+
+def pytest_configure(config):
+    page_routes.register(config)  # every page route is visited by a browser test (tests/browser/page_routes.py)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from .. import real_clock
+from . import page_routes
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -21,14 +22,23 @@ LOCAL_SCHEMES = {"data", "blob", "about"}
 
 
 @pytest.fixture(scope="session")
-def live_server(app):
-    """The base URL of the session's app, served by werkzeug on a free port in a daemon thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def live_server(app, pytestconfig):
+    """The base URL of the session's app, served by werkzeug on a free port in a daemon thread. Its requests are
+    marked, and the pages they open recorded, for the check that every page route is visited (page_routes.py)."""
+    def marked(environ, start_response):
+        environ[page_routes.LIVE] = True
+        return app(environ, start_response)
+
+    coverage = pytestconfig.stash[page_routes.KEY]
+    coverage.routes = page_routes.page_endpoints(app)
+    undo = page_routes.record_visits(app, coverage.visited)
+    server = make_server("127.0.0.1", 0, marked, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    undo()
 
 
 @pytest.fixture(scope="session")

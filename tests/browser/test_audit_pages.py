@@ -1,15 +1,19 @@
 """The bureau's audit pages in a real browser: the findings queue and a case with its map open without errors,
-big enough to read and touch, and pass axe-core's checks (no serious or critical violation)."""
+big enough to read and touch, and pass axe-core's checks (no serious or critical violation); so do a follow-up
+sample drawn through its form and the street operator's call list."""
+from datetime import timedelta
+
 import pytest
 import time_machine
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from eldercare.audit import rules
+from eldercare.audit import rules, samples
 from eldercare.audit.findings import AuditCase
 from eldercare.extensions import db
 
 from ..audit.conftest import DAY, NOW, at, world  # noqa: F401  the audit tests' district
+from ..factories import UserFactory
 from .conftest import axe_violations
 from .test_smoke import assert_big_enough, log_in
 
@@ -62,3 +66,34 @@ def test_the_audit_pages_pass_axe(page, world, flagged_case):  # noqa: F811
     for path in ("/audit/findings", f"/audit/cases/{flagged_case.id}", "/audit/samples"):
         page.goto(path)
         assert axe_violations(page) == [], path
+
+
+def test_a_sample_and_its_call_list_pass_axe(page, world, console_errors):  # noqa: F811
+    carer = world.caregiver("刘")
+    for n in range(12):  # confirmed visits of November: the frame the sample is drawn from
+        world.visit(carer, start=at(DAY, 6) + timedelta(minutes=15 * n), minutes=10, status="confirmed",
+                    elder=world.elder(n % 3), commit=False)
+    db.session.commit()
+    log_in(page, world.bureau.username)
+    page.goto("/audit/samples")
+    assert axe_violations(page) == []
+    page.locator("#provider_id").select_option(str(world.provider.id))
+    page.locator("#period").fill("2026-11")
+    page.locator("#seed").fill("42")
+    page.get_by_role("button", name="抽取样本").click()
+    sample = db.session.scalar(select(samples.FollowUpSample))
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"抽样 {sample.id}")
+    assert_big_enough(page)
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="退出登录").click()
+
+    operator = UserFactory(role="operator", scope_region_id=world.street.id)
+    log_in(page, operator.username)
+    page.goto("/audit/calls")
+    expect(page.get_by_role("heading", level=1)).to_have_text("回访")
+    assert axe_violations(page) == []
+    page.locator(f'a[href="/audit/samples/{sample.id}/calls"]').click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"抽样 {sample.id} 的回访名单")
+    assert_big_enough(page)
+    assert axe_violations(page) == []
+    assert console_errors == []
