@@ -8,9 +8,11 @@ from sqlalchemy import func, or_, select
 from .. import clock
 from ..errors import ServiceError
 from ..extensions import db
+from ..orders.booking import BOOKING_ROLES
 from ..orders.models import OPEN_STATUSES, WorkOrder
 from ..regions.models import Region
 from ..web.forms import submit
+from ..web.summaries import quick_items
 from . import registry, services
 from .masking import mask_id_number, mask_phone
 from .models import (
@@ -63,7 +65,10 @@ def index():
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     elders = db.session.scalars(stmt.order_by(Elder.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    return render_template("elders/list.html", elders=elders, q=q, page=page, pages=pages, total=total)
+    # A search is how an operator books for an elder who calls: each elder found offers their usual services,
+    # one tap from the booking's day and time (search, service, next, book: four taps from the home page).
+    quick = quick_items(elders) if q and current_user.role in BOOKING_ROLES else {}
+    return render_template("elders/list.html", elders=elders, q=q, page=page, pages=pages, total=total, quick=quick)
 
 
 def _communities():
