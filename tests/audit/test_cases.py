@@ -133,5 +133,6 @@ def test_open_and_confirmed_cases_hold_orders_back_from_settlement(world):
     db.session.commit()
     reasons = findings.open_case_reasons([o.id for o in orders] + [clean.id])
     assert set(reasons) == {orders[0].id, orders[1].id, orders[3].id}
-    assert "open" in reasons[orders[0].id] and "reviewed" in reasons[orders[1].id]
-    assert "confirmed" in reasons[orders[3].id]
+    assert "open" in reasons[orders[0].id][0] and "reviewed" in reasons[orders[1].id][0]
+    assert "confirmed" in reasons[orders[3].id][0]
+    assert reasons[orders[3].id][1] == dict(case_id=cases[orders[3].id].id, case_status="confirmed")

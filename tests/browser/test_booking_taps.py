@@ -51,6 +51,8 @@ def test_the_operator_books_for_a_caller_in_four_taps(page, flow, console_errors
         page.get_by_label(re.compile("老人来电")).fill(elder.name)
         page.get_by_role("button", name="搜索").click()
         taps = 1
+        expect(page).to_have_url(re.compile(r"/elders\?q="))
+        page.wait_for_load_state()
         assert axe_violations(page) == [], width
         row = page.locator("tr", has_text=elder.name)
         row.get_by_role("link", name=re.compile(lunch.name)).click()

@@ -239,17 +239,19 @@ def _reverse_capture(case: AuditCase, actor) -> int:
 # For settlement
 
 
-def open_case_reasons(order_ids) -> dict[int, str]:
-    """{order id: why it is held back} for the orders an audit case holds out of settlement: an open or reviewed
-    case (not decided yet) or a confirmed one (its vouchers went back to the elder). Cleared cases hold nothing."""
+def open_case_reasons(order_ids) -> dict[int, tuple[str, dict]]:
+    """{order id: (why it is held back, the facts of it)} for the orders an audit case holds out of settlement:
+    an open or reviewed case (not decided yet) or a confirmed one (its vouchers went back to the elder). Cleared
+    cases hold nothing."""
     order_ids = sorted(set(order_ids))
-    reasons: dict[int, str] = {}
+    reasons: dict[int, tuple[str, dict]] = {}
     for chunk in sql.chunks(order_ids):
         for order_id, case_id, status in db.session.execute(
                 select(AuditCase.order_id, AuditCase.id, AuditCase.status)
                 .where(sql.any_of(AuditCase.order_id, chunk), AuditCase.status != "cleared")):
             reasons[order_id] = (f"Audit case {case_id} confirmed: vouchers returned to the elder"
-                                 if status == "confirmed" else f"Audit case {case_id} is {status}")
+                                 if status == "confirmed" else f"Audit case {case_id} is {status}",
+                                 dict(case_id=case_id, case_status=status))
     return reasons
 
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from .. import clock
+from ..i18n import N_
 from ..audit.services import record
 from ..db import utcnow
 from ..elders.models import FamilyLink
@@ -106,7 +107,7 @@ def check_in(actor, order: WorkOrder, *, lat: float, lng: float, at: datetime | 
         raise invalid("at", _l("Before the order was accepted."))
     if not order.scheduled_start - CHECK_IN_EARLIEST <= at <= order.scheduled_start + CHECK_IN_LATEST:
         raise invalid("at", _l("Check in from 2 hours before to 12 hours after the booked time."))
-    move(order, "in_service", actor=actor, reason="Checked in.")
+    move(order, "in_service", actor=actor, reason=N_("Checked in."))
     order.check_in_at, order.check_in_lat, order.check_in_lng = at, lat, lng
     order.check_in_distance_m = _metres_from_home(order, lat, lng)
     return order
@@ -123,7 +124,7 @@ def check_out(actor, order: WorkOrder, *, lat: float, lng: float, at: datetime |
     at = _when(at, now)
     if order.status == "in_service" and at < order.check_in_at:
         raise invalid("at", _l("Before the check-in."))
-    move(order, "completed", actor=actor, reason="Checked out.")
+    move(order, "completed", actor=actor, reason=N_("Checked out."))
     order.check_out_at, order.check_out_lat, order.check_out_lng = at, lat, lng
     order.check_out_distance_m = _metres_from_home(order, lat, lng)
     order.service_note = service_note
@@ -157,7 +158,7 @@ def confirm(actor, order: WorkOrder, *, rating: int, comment: str | None = None,
     if order.status != "completed":  # a disputed order is settled by an officer, not by a rating
         message = _l("Only a completed visit can be confirmed; this order is %(status)s.", status=order.status)
         raise Conflict(message, {"status": [message]})
-    move(order, "confirmed", actor=actor, reason="Confirmed by the elder's side.", rating=rating)
+    move(order, "confirmed", actor=actor, reason=N_("Confirmed by the elder's side."), rating=rating)
     order.confirmed_at, order.rating, order.rating_comment = now or utcnow(), rating, comment
     db.session.execute(update(Provider).where(Provider.id == order.provider_id).values(
         rating_count=Provider.rating_count + 1, rating_sum=Provider.rating_sum + rating))
@@ -171,7 +172,7 @@ def auto_confirm(*, now: datetime | None = None) -> int:
         WorkOrder.status == "completed", WorkOrder.check_out_at <= now - AUTO_CONFIRM_AFTER)
         .with_for_update(skip_locked=True)).all()
     for order in due:
-        move(order, "confirmed", reason="Not confirmed within 48 hours: confirmed automatically.")
+        move(order, "confirmed", reason=N_("Not confirmed within 48 hours: confirmed automatically."))
         order.confirmed_at, order.auto_confirmed = now, True
     db.session.flush()  # the job commits (jobs.auto_confirm_visits)
     return len(due)

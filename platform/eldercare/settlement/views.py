@@ -8,10 +8,12 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from ..apibase import month_from
+from ..audit.findings import CASE_STATUS_LABELS
 from ..clock import Month
 from ..elders.masking import mask_id_number, mask_name
 from ..errors import ServiceError
 from ..extensions import db
+from ..orders.views import STATUS_LABELS
 from ..web.forms import flash_outcome, submit
 from . import exports, services
 from .held_back import LABELS
@@ -25,8 +27,24 @@ READERS = ("bureau", "admin", "provider_admin")
 
 @bp.app_context_processor
 def settlement_helpers():
-    return dict(held_back_label=lambda rule: str(LABELS.get(rule, rule)), masked_name=mask_name,
-                masked_id_number=mask_id_number)
+    return dict(held_back_label=lambda rule: str(LABELS.get(rule, rule)), held_back_detail=held_back_detail,
+                masked_name=mask_name, masked_id_number=mask_id_number)
+
+
+def held_back_detail(held: dict) -> str:
+    """A held-back order's facts in the reader's language (a statement made before the facts were kept shows
+    the reason it stored)."""
+    facts = held.get("facts")
+    if facts is None:
+        return held.get("reason", "")
+    if "complaint" in facts:
+        return _("The complaint: %(text)s", text=facts["complaint"] or "-")
+    if "status" in facts:
+        return _("The order is now %(status)s.", status=STATUS_LABELS.get(facts["status"], facts["status"]))
+    if "case_id" in facts:
+        return _("Audit case %(id)d: %(status)s", id=facts["case_id"],
+                 status=CASE_STATUS_LABELS.get(facts["case_status"], facts["case_status"]))
+    return held.get("reason", "")
 
 
 def _bureau(*, acting: bool = False):

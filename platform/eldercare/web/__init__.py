@@ -21,7 +21,7 @@ def register_pages(app):
     from ..servicepoints.views import bp as point_pages
     from ..settlement.views import bp as settlement_pages
     from ..vouchers.views import bp as voucher_pages
-    from .context import template_helpers
+    from .context import remember_text_size, template_helpers
     from .home import bp as home_pages
 
     app.register_blueprint(accounts_pages)
@@ -44,6 +44,7 @@ def register_pages(app):
     app.register_blueprint(report_pages)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
+    app.before_request(remember_text_size)
 
 
 def _remember_language_choice():

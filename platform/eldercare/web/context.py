@@ -2,7 +2,7 @@
 switch, and the words on error pages."""
 from urllib.parse import urlencode
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import default_exceptions
@@ -16,6 +16,7 @@ def role_name(role: str | None) -> str:
         "operator": _("Call-centre / community worker"),
         "provider_admin": _("Provider administrator"),
         "caregiver": _("Caregiver"),
+        "point_staff": _("Service point staff"),
         "bureau": _("Civil-affairs bureau"),
         "admin": _("System administrator"),
     }
@@ -58,6 +59,28 @@ def lang_url(lang: str) -> str:
     return f"{request.path}?{urlencode(args)}"
 
 
+TEXT_SIZES = ("normal", "large")
+
+
+def remember_text_size() -> None:
+    """Before each page: `?text=large` (or `normal`) from the header's switch is kept for the session, as the
+    language is, so every later page is drawn in that size."""
+    wanted = request.args.get("text")
+    if wanted in TEXT_SIZES and not request.path.startswith("/api/"):
+        session["text"] = wanted
+
+
+def text_size() -> str:
+    return session.get("text", "normal") if has_request_context() else "normal"
+
+
+def text_url(size: str) -> str:
+    """This page in another text size: the same path and query, with `text` replaced."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "text"]
+    args.append(("text", size))
+    return f"{request.path}?{urlencode(args)}"
+
+
 def error_text(code: int) -> tuple[str, str]:
     """The headline and the advice an error page shows for an HTTP status."""
     texts = {
@@ -97,6 +120,8 @@ def template_helpers() -> dict:
         "provider_status_name": provider_status_name,
         "current_lang": current_lang,
         "lang_url": lang_url,
+        "text_size": text_size,
+        "text_url": text_url,
         "error_text": error_text,
         "error_detail": error_detail,
     }
