@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from .. import clock
-from ..i18n import N_
 from ..audit.services import record
 from ..db import utcnow
 from ..elders.models import FamilyLink
@@ -17,6 +16,7 @@ from ..elders.scope import officer_covers
 from ..errors import Conflict, Forbidden, invalid
 from ..extensions import db
 from ..geo import distance_km
+from ..i18n import N_
 from ..providers.models import Caregiver, Provider
 from ..vouchers import holds
 from . import booking, dispatch
