@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from ..db import UTCDateTime, utcnow
 from ..extensions import db
 from ..sealed import HASH_LENGTH, ID_LAST4, ID_LAST6, ID_NUMBER, Sealed, SealedJSON, hashed_from, lookup
+from . import spelling
 
 HARDSHIP = ("none", "low_income", "dibao", "tekun")
 CARE_LEVELS = ("intact", "mild", "moderate", "severe", "total")
@@ -33,6 +34,11 @@ class Elder(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), index=True)
+    # The name in pinyin and its initials, for the operators' search (spelling.py).
+    name_pinyin: Mapped[str | None] = mapped_column(String(120), index=True,
+                                                    default=spelling.spelled_from("name", spelling.full))
+    name_initials: Mapped[str | None] = mapped_column(String(40), index=True,
+                                                      default=spelling.spelled_from("name", spelling.initials))
     # Sealed at rest (sealed.py); found by the keyed hashes of the whole number, its last six (the canteen's
     # counter asks for them with the name) and its last four (the officers' search).
     id_number: Mapped[str] = mapped_column(Sealed())
@@ -78,6 +84,12 @@ class Elder(db.Model):
     @property
     def bookable(self) -> bool:
         return self.status == "active"
+
+    @validates("name")
+    def _spell_name(self, _key, name):
+        """The ORM's writes keep the name's pinyin with it (Core inserts: the columns' defaults)."""
+        self.name_pinyin, self.name_initials = spelling.full(name), spelling.initials(name)
+        return name
 
     @validates("id_number")
     def _hash_id_number(self, _key, number):

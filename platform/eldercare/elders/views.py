@@ -13,7 +13,7 @@ from ..orders.models import OPEN_STATUSES, WorkOrder
 from ..regions.models import Region
 from ..web.forms import submit
 from ..web.summaries import quick_items
-from . import registry, services
+from . import registry, services, spelling
 from .masking import mask_id_number, mask_phone
 from .models import (
     CARE_LEVEL_LABELS,
@@ -60,8 +60,11 @@ def index():
     page = max(request.args.get("page", 1, type=int), 1)
     stmt = select(Elder).join(Region, Elder.community_id == Region.id).where(visible_condition(current_user))
     if q:
-        stmt = stmt.where(or_(Elder.name.contains(q, autoescape=True), Region.name.contains(q, autoescape=True),
-                              services.id_number_search(q)))
+        found = [Elder.name.contains(q, autoescape=True), Region.name.contains(q, autoescape=True),
+                 services.id_number_search(q)]
+        if (pinyin := spelling.as_pinyin(q)) is not None:  # "wangxiuying" or "wxy" for 王秀英
+            found += [Elder.name_pinyin.startswith(pinyin), Elder.name_initials.startswith(pinyin)]
+        stmt = stmt.where(or_(*found))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     elders = db.session.scalars(stmt.order_by(Elder.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
