@@ -649,6 +649,8 @@ EXPECTED = {
     ("GET", "/login"):                                                               "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
     ("POST", "/login"):                                                              "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
     ("POST", "/logout"):                                                             "login  login  login  login  login  login  login  login  login  login",
+    ("GET", "/signup"):                                                              "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
+    ("POST", "/signup"):                                                             "ok     ok     ok     ok     ok     ok     ok     ok     ok     ok",
     ("GET", "/my/orders"):                                                           "login  403    403    403    403    403    403    ok     ok     403",
     ("POST", "/my/orders/<int:order_id>/<action>"):                                  "login  404    404    404    404    404    404    ok     ok     404",
     ("GET", "/notifications"):                                                       "login  ok     ok     ok     ok     ok     ok     ok     ok     ok",

@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from flask import current_app, g
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -68,13 +69,13 @@ def authenticate(username: str, password: str) -> User | None:
 def validate_password(password: str, field: str = "password", *, username: str | None = None) -> None:
     """Refuse a password an attacker tries first: short, blank, the username, or on the common list."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise invalid(field, f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+        raise invalid(field, _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     if not password.strip():
-        raise invalid(field, "A password cannot be only spaces.")
+        raise invalid(field, _l("A password cannot be only spaces."))
     if username and password.strip().lower() == username.strip().lower():
-        raise invalid(field, "The password cannot be the username.")
+        raise invalid(field, _l("The password cannot be the username."))
     if password.lower() in common_passwords():
-        raise invalid(field, "This password is one of the most common ones; choose another.")
+        raise invalid(field, _l("This password is one of the most common ones; choose another."))
 
 
 def create_user(
@@ -93,10 +94,10 @@ def create_user(
     if role not in ROLES:
         raise invalid("role", f"Must be one of: {', '.join(ROLES)}.")
     if not USERNAME_RE.match(username or ""):
-        raise invalid("username", "Use 3 to 64 letters, digits, '.', '_' or '-'.")
+        raise invalid("username", _l("Use 3 to 64 letters, digits, '.', '_' or '-'."))
     validate_password(password, username=username)
     if phone is not None and not MOBILE_RE.match(phone):
-        raise invalid("phone", "Must be an 11-digit mainland mobile number.")
+        raise invalid("phone", _l("Must be an 11-digit mainland mobile number."))
     _check_scope(role, scope_region_id, provider_id)
     if service_point_ids is not None and role != "point_staff":
         raise invalid("service_point_ids", f"A {role} account serves at no service point.")
@@ -158,7 +159,7 @@ def _username_unavailable() -> Conflict:
     # same for a name in use in another case; every other refusal (password, phone) comes before the name is
     # looked up, whether or not it is taken. Probing names one at a time stays possible: sign-ups are counted per
     # address (accounts/limits.signup_attempts), which keeps it slow.
-    message = "This username cannot be used; choose another."
+    message = _l("This username cannot be used; choose another.")
     return Conflict(message, {"username": [message]})
 
 
@@ -167,7 +168,7 @@ def signup(*, username: str, password: str, role: str, phone: str) -> User:
     if role not in SELF_SIGNUP_ROLES:
         raise invalid("role", f"Only these roles can sign up themselves: {', '.join(SELF_SIGNUP_ROLES)}.")
     if not phone:
-        raise invalid("phone", "A mobile number is needed.")
+        raise invalid("phone", _l("A mobile number is needed."))
     return create_user(username=username, password=password, role=role, phone=phone, actor=None)
 
 
@@ -256,7 +257,7 @@ def update_user(user: User, changes: dict, *, actor: User) -> User:
     if not changes:
         raise Invalid("Send at least one field to change.", {"_schema": ["Send at least one field to change."]})
     if "phone" in changes and changes["phone"] is not None and not MOBILE_RE.match(changes["phone"]):
-        raise invalid("phone", "Must be an 11-digit mainland mobile number.")
+        raise invalid("phone", _l("Must be an 11-digit mainland mobile number."))
     target = dict(active=user.active, display_name=user.display_name, phone=user.phone, role=user.role,
                   scope_region_id=user.scope_region_id, provider_id=user.provider_id)
     target.update({k: v for k, v in changes.items() if k in target})

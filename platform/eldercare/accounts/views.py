@@ -1,12 +1,15 @@
-"""The login and logout pages."""
+"""The login, logout and sign-up pages."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from ..web.forms import submit
 from . import services
-from .limits import forget_account_failures, login_failures
+from .limits import forget_account_failures, login_failures, signup_attempts
+from .models import SELF_SIGNUP_ROLES
+from .schemas import SignupSchema
 
 bp = Blueprint("accounts_pages", __name__)
 
@@ -60,3 +63,25 @@ def logout():
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("accounts_pages.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@signup_attempts
+def signup():
+    """A family member or a provider's administrator opens an account, then is logged in and sent home: the
+    family to register or find their elder, the provider to send its application to the bureau. Counted per
+    address like the API's sign-up."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = {k: request.form.get(k, "").strip() for k in ("username", "role", "phone")}
+    if request.method == "GET":
+        form["role"] = request.args.get("role", "") if request.args.get("role") in SELF_SIGNUP_ROLES else ""
+        return render_template("accounts/signup.html", form=form, errors={})
+    user, errors = submit(lambda: services.signup(**SignupSchema().load(
+        form | {"password": request.form.get("password", "")})))
+    if errors:
+        return render_template("accounts/signup.html", form=form, errors=errors), 422
+    login_user(user)
+    services.logged_in(user)
+    flash(_("Your account is open. Welcome to Yiyang."), "success")
+    return redirect(url_for("home.index"))
