@@ -21,6 +21,7 @@ def register_pages(app):
     from ..servicepoints.views import bp as point_pages
     from ..settlement.views import bp as settlement_pages
     from ..vouchers.views import bp as voucher_pages
+    from ..accounts.admin_pages import bp as account_admin_pages
     from .context import remember_text_size, template_helpers
     from .home import bp as home_pages
 
@@ -42,6 +43,7 @@ def register_pages(app):
     app.register_blueprint(audit_log_pages)
     app.register_blueprint(coverage_pages)
     app.register_blueprint(report_pages)
+    app.register_blueprint(account_admin_pages)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
     app.before_request(remember_text_size)

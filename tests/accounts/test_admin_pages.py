@@ -1,0 +1,64 @@
+"""The admin's account pages (issue 18: 管理账号 was "coming soon"): list and search, a new account with its scope
+(refusals beside their fields, in Chinese), deactivation and reactivation (the last admin kept), and a new
+password shown once; nobody but an admin reaches them."""
+from sqlalchemy import select
+
+from eldercare.accounts.models import User
+from eldercare.extensions import db
+
+from ..elders.conftest import place  # noqa: F401  the small district of the elder tests
+from ..factories import UserFactory
+
+
+def test_the_admin_opens_an_operators_account_for_a_street(pages, place):
+    admin = UserFactory(role="admin")
+    pages.login(admin.username)
+    token = pages.token("/admin/accounts/new")
+    form = {"csrf_token": token, "role": "operator", "username": "op-new", "password": "话务-安康-2026",
+            "display_name": "新话务员", "phone": "13912345678"}
+    refused = pages.client.post("/admin/accounts/new", data=form)  # an operator works in a region
+    assert refused.status_code == 422
+    assert db.session.scalar(select(User).where(User.username == "op-new")) is None
+    made = pages.client.post("/admin/accounts/new", data=form | {"scope_region_id": str(place.street_a.id)})
+    assert made.status_code == 302
+    user = db.session.scalar(select(User).where(User.username == "op-new"))
+    assert (user.role, user.scope_region_id, user.display_name) == ("operator", place.street_a.id, "新话务员")
+    listed = pages.client.get("/admin/accounts", query_string={"role": "operator", "q": "新话务"}).get_data(as_text=True)
+    assert "op-new" in listed and f">{admin.username}</a>" not in listed
+    page = pages.client.get(f"/admin/accounts/{user.id}").get_data(as_text=True)
+    assert "话务员" in page and place.street_a.name in page
+
+
+def test_deactivate_reactivate_and_a_new_password_shown_once(pages):
+    admin, someone = UserFactory(role="admin"), UserFactory(role="family")
+    pages.login(admin.username)
+    token = pages.token(f"/admin/accounts/{someone.id}")
+    pages.client.post(f"/admin/accounts/{someone.id}/active", data={"csrf_token": token, "active": "no"})
+    db.session.refresh(someone)
+    assert someone.active is False
+    pages.client.post(f"/admin/accounts/{someone.id}/active", data={"csrf_token": token, "active": "yes"})
+    db.session.refresh(someone)
+    assert someone.active is True
+    shown = pages.client.post(f"/admin/accounts/{someone.id}/password", data={"csrf_token": token})
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and "新密码只显示这一次" in html
+    again = pages.client.get(f"/admin/accounts/{someone.id}").get_data(as_text=True)
+    assert "新密码只显示这一次" not in again
+
+
+def test_the_last_admin_cannot_be_deactivated(pages):
+    admin = UserFactory(role="admin")
+    for other in db.session.scalars(select(User).where(User.role == "admin", User.id != admin.id)):
+        other.active = False
+    db.session.commit()
+    pages.login(admin.username)
+    token = pages.token(f"/admin/accounts/{admin.id}")
+    pages.client.post(f"/admin/accounts/{admin.id}/active", data={"csrf_token": token, "active": "no"})
+    db.session.refresh(admin)
+    assert admin.active is True
+
+
+def test_only_the_admin_reaches_them(pages):
+    operator = UserFactory(role="bureau")
+    pages.login(operator.username)
+    assert pages.client.get("/admin/accounts").status_code == 403
