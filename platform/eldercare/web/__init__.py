@@ -4,6 +4,7 @@ from flask_babel import get_locale
 
 
 def register_pages(app):
+    from ..accounts.admin_pages import bp as account_admin_pages
     from ..accounts.views import bp as accounts_pages
     from ..audit.log_pages import bp as audit_log_pages
     from ..audit.views import bp as audit_pages
@@ -21,7 +22,6 @@ def register_pages(app):
     from ..servicepoints.views import bp as point_pages
     from ..settlement.views import bp as settlement_pages
     from ..vouchers.views import bp as voucher_pages
-    from ..accounts.admin_pages import bp as account_admin_pages
     from .context import remember_text_size, template_helpers
     from .home import bp as home_pages
 
