@@ -6,7 +6,6 @@ from sqlalchemy import select
 from eldercare.accounts.models import User
 from eldercare.extensions import db
 
-from ..elders.conftest import place  # noqa: F401  the small district of the elder tests
 from ..factories import UserFactory
 
 
@@ -23,7 +22,8 @@ def test_the_admin_opens_an_operators_account_for_a_street(pages, place):
     assert made.status_code == 302
     user = db.session.scalar(select(User).where(User.username == "op-new"))
     assert (user.role, user.scope_region_id, user.display_name) == ("operator", place.street_a.id, "新话务员")
-    listed = pages.client.get("/admin/accounts", query_string={"role": "operator", "q": "新话务"}).get_data(as_text=True)
+    listed = pages.client.get("/admin/accounts", query_string={"role": "operator", "q": "新话务"})
+    listed = listed.get_data(as_text=True)
     assert "op-new" in listed and f">{admin.username}</a>" not in listed
     page = pages.client.get(f"/admin/accounts/{user.id}").get_data(as_text=True)
     assert "话务员" in page and place.street_a.name in page
