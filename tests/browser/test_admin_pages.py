@@ -3,6 +3,8 @@ and lands on its page; axe-core finds no serious or critical violation on the wa
 import pytest
 from playwright.sync_api import expect
 
+from eldercare.extensions import db
+
 from ..factories import UserFactory
 from .conftest import axe_violations
 from .test_smoke import log_in
@@ -27,3 +29,23 @@ def test_the_admin_opens_an_account_from_the_home_page(page, city, console_error
     expect(page.get_by_role("heading", level=1)).to_have_text("账号 op-browser")
     assert axe_violations(page) == []
     assert console_errors == []
+
+
+def test_the_admin_changes_a_guide_price_from_the_home_page(page, city, console_errors):
+    admin = UserFactory(role="admin")
+    log_in(page, admin.username)
+    page.get_by_role("link", name="打开服务目录").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("服务目录")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name=city.lunch.name).click()
+    assert axe_violations(page) == []
+    page.get_by_label("指导价（元/次）").fill("abc")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#price-error")).to_contain_text("请按元填写价格")
+    assert axe_violations(page) == []
+    page.get_by_label("指导价（元/次）").fill("16.80")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("alert")).to_contain_text("已保存")
+    db.session.refresh(city.lunch)
+    assert city.lunch.price_fen == 1680
+    assert [e for e in console_errors if "status of 422" not in e] == []  # the refused form came back as 422

@@ -9,6 +9,7 @@ def register_pages(app):
     from ..audit.log_pages import bp as audit_log_pages
     from ..audit.views import bp as audit_pages
     from ..careplans.views import bp as care_plan_pages
+    from ..catalog.views import bp as catalogue_pages
     from ..coverage.views import bp as coverage_pages
     from ..elders.views import bp as elder_pages
     from ..hardship.views import bp as hardship_pages
@@ -44,6 +45,7 @@ def register_pages(app):
     app.register_blueprint(coverage_pages)
     app.register_blueprint(report_pages)
     app.register_blueprint(account_admin_pages)
+    app.register_blueprint(catalogue_pages)
     app.context_processor(template_helpers)
     app.before_request(_remember_language_choice)
     app.before_request(remember_text_size)
