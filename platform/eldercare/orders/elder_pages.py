@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..catalog.models import Category, Item
 from ..clock import today
@@ -62,12 +62,16 @@ def choose_service():
             return render_template("orders/book_whom.html", elders=elders)
     elder = _elder_or_404(elder_id)
     categories = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
-    items = db.session.scalars(select(Item).where(Item.active.is_(True)).order_by(Item.price_fen, Item.id)).all()
+    q = request.args.get("q", "").strip()[:40]
+    stmt = select(Item).where(Item.active.is_(True))
+    if q:  # a city lists a few hundred services: the search narrows them by name
+        stmt = stmt.where(or_(Item.name.contains(q, autoescape=True), Item.name_en.contains(q, autoescape=True)))
+    items = db.session.scalars(stmt.order_by(Item.price_fen, Item.id)).all()
     by_category = {c.id: [] for c in categories}
     for item in items:
         by_category.setdefault(item.category_id, []).append(item)
     return render_template("orders/book_service.html", elder=elder, categories=categories,
-                           by_category=by_category, chosen=_chosen(request.args))
+                           by_category=by_category, chosen=_chosen(request.args), q=q, found=len(items))
 
 
 @bp.route("/book/when")
