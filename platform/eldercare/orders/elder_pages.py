@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from ..catalog.models import Category, Item
+from .. import clock
 from ..clock import today
 from ..elders.models import Elder
 from ..elders.scope import visible_condition as elder_visible
@@ -84,7 +85,15 @@ def choose_time():
     item = _item_or_404(request.args.get("item_id"))
     days = [today() + timedelta(days=n) for n in range(DAYS_SHOWN)]
     return render_template("orders/book_time.html", elder=elder, item=item, days=days, slots=SLOTS,
-                           weekday=lambda d: WEEKDAY_NAMES[d.weekday()], chosen=_chosen(request.args), errors={})
+                           weekday=lambda d: WEEKDAY_NAMES[d.weekday()], chosen=_chosen(request.args), errors={},
+                           today_from=today_from())
+
+
+def today_from() -> time | None:
+    """The first of the day's times still ahead in Beijing (None when none is): said before the booking is
+    checked, so nobody chooses a time of today that has passed."""
+    now = clock.local(clock.now()).time()
+    return next((t for t in SLOTS if t > now), None)
 
 
 def _item_or_404(item_id) -> Item:
