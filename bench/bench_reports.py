@@ -1,7 +1,8 @@
 """The bureau's reports over a year: `--orders` work orders (1,800,000 by default, the reference city's year at
-5,000 a day) spread over 2026 among the demo city's elders and providers, 60% of them paid partly by vouchers, in
-every state (settled, confirmed, completed, disputed, cancelled, pending), with a year of monthly voucher grants,
-their issue and lapse movements in the ledger, a hold and a capture for each voucher order, and audit findings on
+5,000 a day) spread over 2026 among the demo city's elders and providers, 60% of them paid partly by vouchers, a
+quarter of them served at the counter of their community's canteen, in every state (settled, confirmed, completed,
+disputed, cancelled, pending), with a year of monthly voucher grants, their issue and lapse movements in the ledger
+(and the reports' summary of them by community), a hold and a capture for each voucher order, and audit findings on
 1% of the visits. All of it is written by SQL on the server (generate_series), so a full-size city is built in a
 few minutes.
 
@@ -70,6 +71,7 @@ def reports():
     yield "coverage", lambda region: services.coverage(YEAR, region)
     yield "orders", lambda region: services.orders(YEAR, region)
     yield "providers", lambda region: services.providers(YEAR, region)
+    yield "service points", lambda region: services.service_points(YEAR, region)
     yield "dashboard: spend by month", lambda region: services.spend_by_month(YEAR, region)
 
 
@@ -98,19 +100,27 @@ def build_year(n: int) -> None:
     """The year's orders, grants and ledger movements, by SQL on the server."""
     start, end = YEAR.bounds()
     steps = [
+        # A canteen in every community, run by the first approved provider.
+        ("""
+        INSERT INTO service_points (provider_id, name, kind, community_id, lat, lng, hours, daily_capacity,
+            second_meal, status, created_at)
+        SELECT (SELECT min(id) FROM providers WHERE status = 'approved'), name || '老年食堂', 'canteen', id, 32.49,
+               119.92, '[]'::json, 200, 'full_price', 'approved', CAST(:start AS timestamptz)
+        FROM regions WHERE level = 'community'
+        """, dict(start=start)),
         # Orders: elder, item and provider spread by multiplicative hashing of the row number; a start every
         # 365 days / n through the year (Beijing), so no two share an elder, item and moment.
         ("""
         INSERT INTO work_orders (elder_id, item_id, status, scheduled_start, scheduled_end, quantity, price_fen,
             voucher_fen, copay_fen, pay_with, copay_paid_fen, copay_refunded_fen, provider_id, ranking, created_at,
-            check_in_at, check_out_at, actual_minutes, rating, dispute_reason, auto_confirmed)
+            check_in_at, check_out_at, actual_minutes, rating, dispute_reason, auto_confirmed, service_point_id)
         SELECT elder, item, status, start, start + interval '1 hour', 1, price, voucher, price - voucher,
                CASE WHEN voucher > 0 THEN 'voucher' ELSE 'self' END, 0, 0, provider, '[]'::json,
                start - interval '2 days',
                CASE WHEN served THEN start + ((g % 40) - 10) * interval '1 minute' END,
                CASE WHEN served THEN start + interval '50 minutes' END, CASE WHEN served THEN 50 END,
                CASE WHEN status IN ('confirmed', 'settled') AND g % 3 > 0 THEN 1 + g % 5 END,
-               CASE WHEN status = 'disputed' THEN '服务没有做完' END, false
+               CASE WHEN status = 'disputed' THEN '服务没有做完' END, false, point
         FROM (
             SELECT g, e.id AS elder, i.a[(1 + g % cardinality(i.a))::int] AS item,
                    p.a[(1 + (g * 31) % cardinality(p.a))::int] AS provider,
@@ -118,13 +128,16 @@ def build_year(n: int) -> None:
                    CASE WHEN g % 10 < 6 THEN i.p[(1 + g % cardinality(i.a))::int] * 7 / 10 ELSE 0 END AS voucher,
                    CAST(:start AS timestamptz) + (g - 1) * (CAST(:end AS timestamptz) - CAST(:start AS timestamptz))
                        / :n AS start,
-                   s.status, s.status IN ('completed', 'confirmed', 'settled', 'disputed') AS served
+                   s.status, s.status IN ('completed', 'confirmed', 'settled', 'disputed') AS served,
+                   -- A quarter of the visits at the counter of the canteen in the elder's community.
+                   CASE WHEN g % 4 = 0 THEN sp.id END AS point
             FROM generate_series(CAST(1 AS bigint), :n) AS g
             CROSS JOIN (SELECT array_agg(id ORDER BY id) AS a, array_agg(price_fen ORDER BY id) AS p FROM items) AS i
             CROSS JOIN (SELECT array_agg(id ORDER BY id) AS a FROM providers WHERE status = 'approved') AS p
             -- Elders by their rank, joined (not read out of one big array, which PostgreSQL would copy per row).
-            JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM elders) AS e
+            JOIN (SELECT id, community_id, row_number() OVER (ORDER BY id) - 1 AS k FROM elders) AS e
                  ON e.k = (g * 7919) % (SELECT count(*) FROM elders)
+            LEFT JOIN service_points sp ON sp.community_id = e.community_id AND sp.kind = 'canteen'
             CROSS JOIN LATERAL (SELECT CASE WHEN g % 100 < 5 THEN 'cancelled' WHEN g % 100 < 8 THEN 'disputed'
                                             WHEN g % 100 < 15 THEN 'completed' WHEN g % 100 < 50 THEN 'confirmed'
                                             WHEN g % 100 < 97 THEN 'settled' ELSE 'pending' END AS status) AS s
@@ -169,6 +182,22 @@ def build_year(n: int) -> None:
                CASE WHEN t.kind = 'issue' THEN -t.amount_fen ELSE t.amount_fen END
         FROM ledger_transactions t WHERE t.key LIKE 'bench:%'
         """, dict(monthly=MONTHLY_FEN)),
+        # The reports' summary of those issues and lapses by community and month, from the entries just written
+        # (as the ledger adds to it when the real issuance and lapse post them).
+        ("""
+        INSERT INTO voucher_community_months (community_id, period, issued_fen, lapsed_fen)
+        SELECT e.community_id, t.period,
+               sum(CASE WHEN t.kind = 'issue' THEN en.amount_fen ELSE 0 END),
+               sum(CASE WHEN t.kind = 'lapse' THEN -en.amount_fen ELSE 0 END)
+        FROM ledger_transactions t JOIN ledger_entries en ON en.transaction_id = t.id
+             JOIN ledger_accounts a ON a.id = en.account_id AND a.kind = 'elder_available'
+             JOIN elders e ON e.id = a.owner_id
+        WHERE t.key LIKE 'bench:%'
+        GROUP BY e.community_id, t.period
+        ON CONFLICT (community_id, period) DO UPDATE
+            SET issued_fen = voucher_community_months.issued_fen + EXCLUDED.issued_fen,
+                lapsed_fen = voucher_community_months.lapsed_fen + EXCLUDED.lapsed_fen
+        """, {}),
         # Each voucher order's hold, and the capture of those served, with their entries.
         ("""
         INSERT INTO ledger_transactions (kind, key, elder_id, order_id, amount_fen, memo, created_at)

@@ -1,19 +1,27 @@
 """The Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+from datetime import time
+
 import pytest
+import time_machine
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, select, text
 
-from eldercare import create_app
+from eldercare import clock, create_app
 from eldercare.accounts.models import User
+from eldercare.clock import Month
 from eldercare.config import TestConfig
 from eldercare.elders.models import Elder
 from eldercare.extensions import db
 from eldercare.providers.models import Caregiver
 from eldercare.sealed import ID_LAST6, ID_NUMBER, PHONE, lookup
+from eldercare.vouchers import issuance
+from eldercare.vouchers.models import VoucherCommunityMonth
 
+from .factories import CategoryFactory, CommunityFactory, DistrictFactory, ElderFactory, StreetFactory
 from .scratch import scratch_database
+from .vouchers.conftest import make_policy
 
 
 @pytest.fixture
@@ -87,3 +95,34 @@ def test_sealing_rows_written_before_it_and_opening_them_again(migrated):
         contacts = conn.execute(text("SELECT emergency_contacts FROM elders")).scalar()
         assert "13800001111" in (contacts if isinstance(contacts, str) else str(contacts))
     engine.dispose()
+
+
+def test_the_summary_by_community_is_filled_from_the_ledger_so_far(migrated):
+    """The migration that adds the reports' summary of what was issued and lapsed by community and month fills it
+    from the entries already in the ledger: the same rows the issuance and lapse have written since."""
+    district = DistrictFactory()
+    street = StreetFactory(parent_id=district.id)
+    first, second = (CommunityFactory(parent_id=street.id).id for _ in range(2))
+    for n, level in enumerate(("moderate", "severe", "moderate")):
+        ElderFactory(community_id=(first, second)[n % 2], care_level=level)
+    make_policy(district, [CategoryFactory(code="meal")])
+    for month in (Month(2026, 10), Month(2026, 11)):
+        with time_machine.travel(clock.at_local(month.first_day, time(0, 5)), tick=False):
+            issuance.lapse_period(month)
+            issuance.issue_period(month)
+
+    def summary():
+        db.session.remove()
+        rows = sorted(tuple(r) for r in db.session.execute(select(
+            VoucherCommunityMonth.community_id, VoucherCommunityMonth.period, VoucherCommunityMonth.issued_fen,
+            VoucherCommunityMonth.lapsed_fen)))
+        db.session.remove()  # no transaction left open: the downgrade drops the table
+        return rows
+
+    kept = summary()
+    # Two moderate elders (300 yuan) in the first community, a severe one (400) in the second.
+    assert kept == [(first, "2026-10", 60000, 0), (first, "2026-11", 60000, 60000),  # October's lapsed in November
+                    (second, "2026-10", 40000, 0), (second, "2026-11", 40000, 40000)]
+    downgrade(revision="e7d2c5a8b4f1")
+    upgrade()
+    assert summary() == kept

@@ -125,6 +125,36 @@ def add_to_balances(table: Table, deltas: Mapping[int, int], *, column: str = "b
                        [dict(row_id=a, delta=d) for a, d in moves])
 
 
+def add_to_rows(table: Table, rows: list[dict], *, key: list[str]) -> None:
+    """Add each row's figures to the row of `table` with its `key` columns, inserting the rows not there yet
+    (INSERT ... ON CONFLICT (key) DO UPDATE SET figure = figure + new), in one statement: a running summary kept
+    in the same transaction as what it sums. `rows`: dicts with the same keys, one per key (summed here
+    otherwise), written in key order, so two writers adding to the same rows lock them in the same order."""
+    if not rows:
+        return
+    _refuse_sealed(table)
+    figures = [n for n in rows[0] if n not in key]
+    summed: dict[tuple, dict] = {}
+    for row in rows:
+        found = summed.setdefault(tuple(row[k] for k in key), {k: row[k] for k in key} | dict.fromkeys(figures, 0))
+        for name in figures:
+            found[name] += row[name]
+    rows = [summed[k] for k in sorted(summed)]
+    if is_postgres():
+        columns = [*key, *figures]
+        shape = ", ".join(f"{n} {_pg_type(table.c[n])}" for n in columns)
+        sets = ", ".join(f"{n} = {table.name}.{n} + EXCLUDED.{n}" for n in figures)
+        name = _fresh("sums")
+        _run(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(columns)} "  # nosec B608
+             f"FROM json_to_recordset(CAST(:{name} AS json)) AS x({shape}) "
+             f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}",
+             {name: json.dumps(rows, default=_plain, ensure_ascii=False, separators=(",", ":"))})
+        return
+    stmt = sqlite.insert(table)
+    db.session.execute(stmt.on_conflict_do_update(
+        index_elements=key, set_={n: table.c[n] + stmt.excluded[n] for n in figures}), rows)
+
+
 @lru_cache(maxsize=256)
 def _refuse_sealed(table: Table) -> None:
     """These writers send PostgreSQL the values as they are, past the column types: a table with a sealed column
@@ -206,22 +236,6 @@ def _execute_together(statements: list[tuple[str, dict]]) -> None:
         params |= one
     ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(statements))
     _connection().execute(text(f"WITH {ctes} SELECT 1"), params)
-
-
-@contextmanager
-def hash_joins():
-    """Inside: PostgreSQL joins by hashing rather than by a loop of index lookups. For a report's join of every
-    entry of a few huge ledger movements (a month's issue: one entry per elder) with the elders' accounts, where
-    the planner, going by the average movement's few entries, would look each one up alone. Only for this
-    transaction's statements inside; SQLite has no such choice to make."""
-    if not is_postgres():
-        yield
-        return
-    db.session.execute(text("SET LOCAL enable_nestloop = off"))
-    try:
-        yield
-    finally:
-        db.session.execute(text("SET LOCAL enable_nestloop = on"))
 
 
 def locked(stmt, of=None):

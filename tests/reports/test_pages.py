@@ -27,6 +27,9 @@ def test_the_reports_page_shows_each_report_with_its_downloads(pages, city):
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert ["助餐", "4", "34.50"] == rows[1][:3]  # 10.50 + 13.50 + 10.50 + (10.50 - 10.50): four captured visits
     assert pages.client.get("/bureau/reports/coverage/download.xlsx?from=2026-11&to=2026-11").status_code == 200
+    html = pages.client.get("/bureau/reports?report=service-points&from=2026-11&to=2026-11").get_data(as_text=True)
+    assert "日均服务人次" in html and "/bureau/reports/service-points/download.csv?" in html
+    assert pages.client.get("/bureau/reports/service-points/download.xlsx?from=2026-11&to=2026-11").status_code == 200
 
 
 def test_bad_filters_are_said_and_other_regions_do_not_exist(pages, city):

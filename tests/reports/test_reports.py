@@ -14,11 +14,19 @@ from eldercare.elders.models import Elder
 from eldercare.extensions import db
 from eldercare.orders.models import WorkOrder
 from eldercare.regions.models import Region
+from eldercare.servicepoints.models import ServicePoint
 from eldercare.settlement.models import Statement, StatementLine
+from eldercare.vouchers import issuance, ledger
 from eldercare.vouchers.eligibility import explain
-from eldercare.vouchers.models import LedgerAccount, LedgerEntry, LedgerTransaction, VoucherGrant
+from eldercare.vouchers.models import (
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    VoucherCommunityMonth,
+    VoucherGrant,
+)
 
-from .conftest import NOVEMBER, OCTOBER
+from .conftest import DECEMBER, NOVEMBER, OCTOBER, at, travel
 
 URL = "/api/v1/audit/reports/"
 
@@ -106,6 +114,50 @@ def test_voucher_spend_matches_the_ledger_and_the_known_numbers(api, city):
     assert streets["城西街道"]["lapsed_fen"] == -elder_available_moves("lapse", "2026-12", city.streets[1])
     providers = {r["name"]: r["spent_fen"] for r in report(api, city, "voucher-spend", group_by="provider")["rows"]}
     assert providers == {"甲居家养老服务中心": 1050 + 2800, "乙居家养老服务中心": 1350 + 1050}
+
+
+def summary_from_the_entries() -> dict[tuple[int, str], list[int]]:
+    """{(community, month): [issued, lapsed]} worked out from every entry on an elder's available account."""
+    found = defaultdict(lambda: [0, 0])
+    for entry, account, txn in db.session.execute(
+            select(LedgerEntry, LedgerAccount, LedgerTransaction)
+            .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+            .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)).all():
+        if account.kind == "elder_available" and txn.kind in ("issue", "lapse"):
+            community = region_of(account.owner_id)["community"]
+            if txn.kind == "issue":
+                found[community, txn.period][0] += entry.amount_fen
+            else:
+                found[community, txn.period][1] -= entry.amount_fen
+    return dict(found)
+
+
+def test_the_summary_by_community_is_what_the_ledger_moved_and_check_ledger_finds_a_difference(app, city):
+    with travel(at(DECEMBER, 10)):  # 钱七, eligible since November 15th, gets December's vouchers the same day
+        assert issuance.issue_now_if_eligible(city.elders["钱七"]) == 30000
+        db.session.commit()
+    summary = {(r.community_id, r.period): [r.issued_fen, r.lapsed_fen]
+               for r in db.session.scalars(select(VoucherCommunityMonth))}
+    want = summary_from_the_entries()
+    assert summary == want
+    east, west = city.communities[0].id, city.communities[1].id
+    # October and November issued by the month's run, November's and December's lapse, 钱七's December.
+    assert {k for k, v in want.items() if v[0]} == {(east, "2026-10"), (west, "2026-10"), (east, "2026-11"),
+                                                    (west, "2026-11"), (west, "2026-12")}
+    assert want[west, "2026-12"][0] == 30000 and want[east, "2026-12"][1] > 0 and want[west, "2026-12"][1] > 0
+    assert ledger.check().ok
+
+    db.session.execute(VoucherCommunityMonth.__table__.update().where(
+        VoucherCommunityMonth.community_id == west, VoucherCommunityMonth.period == "2026-11")
+        .values(issued_fen=VoucherCommunityMonth.issued_fen + 100))
+    db.session.commit()
+    result = ledger.check()
+    issued = want[east, "2026-11"][0] + want[west, "2026-11"][0]
+    assert result.summary_unmatched == [(city.district.id, "2026-11", "issue", issued + 100, issued)]
+    output = app.test_cli_runner().invoke(args=["check-ledger"])
+    assert output.exit_code == 1
+    assert f"district {city.district.id}, 2026-11: the reports' summary has {issued + 100} fen issued" in \
+        output.output
 
 
 def test_a_range_of_months_adds_october(api, city):
@@ -264,3 +316,71 @@ def test_only_the_bureau_and_only_known_reports(api, city):
     for role in ("admin", "operator", "provider_admin", "family"):
         from ..factories import UserFactory
         assert api.as_(UserFactory(role=role)).get(URL + "orders").status_code == 403, role
+
+
+# --- service points -----------------------------------------------------------------------------------------
+
+
+def point(city, name, kind, provider, community, status="approved"):
+    found = ServicePoint(provider_id=provider.id, name=name, kind=kind, community_id=community.id, lat=32.49,
+                         lng=119.91, hours=[], daily_capacity=100, status=status)
+    db.session.add(found)
+    db.session.flush()
+    return found
+
+
+def test_service_points_records_match_the_orders_served_there(api, city):
+    east, west, far = city.communities
+    a, b, c = (city.providers[k] for k in ("甲", "乙", "丙"))
+    canteen_a = point(city, "城东老年食堂", "canteen", a, east)
+    canteen_b = point(city, "城西助餐点", "canteen", b, west)
+    bath = point(city, "城东助浴点", "bathing", a, east)
+    idle = point(city, "城西日间照料中心", "day_care", b, west)
+    point(city, "待审核助浴点", "bathing", b, west, status="pending")  # not served from, nothing served: not shown
+    far_point = point(city, "口岸食堂", "canteen", c, far)  # 高港区's: not the officer's
+    at_point = {"o1": canteen_a, "o5": canteen_a, "o3": canteen_b, "o4": canteen_b, "o7": canteen_b, "o2": bath,
+                "o8": far_point}
+    for name, where in at_point.items():
+        city.orders[name].service_point_id = where.id
+    db.session.commit()
+
+    captured, reversed_ = ledger_by_order("capture"), ledger_by_order("reversal")
+    want = defaultdict(lambda: {"visits": 0, "elders": set(), "spent_fen": 0})
+    for order in db.session.scalars(select(WorkOrder).where(WorkOrder.service_point_id.is_not(None))):
+        place = db.session.get(ServicePoint, order.service_point_id)
+        if place.community_id in (east.id, west.id) and \
+                NOVEMBER.bounds()[0] <= order.scheduled_start < NOVEMBER.bounds()[1]:
+            figures = want[place.id]
+            if order.check_out_at is not None:
+                figures["visits"] += 1
+                figures["elders"].add(order.elder_id)
+            figures["spent_fen"] += captured[order.id] - reversed_[order.id]
+    got = report(api, city, "service-points")
+    assert [r["name"] for r in got["rows"]] == ["城东老年食堂", "城西助餐点", "城东助浴点", "城西日间照料中心"]
+    for row in got["rows"]:
+        figures = want[row["id"]]
+        assert (row["visits"], row["elders"], row["spent_fen"]) == (
+            figures["visits"], len(figures["elders"]), figures["spent_fen"]), row["name"]
+        assert row["per_day"] == round(figures["visits"] / 30, 1)  # November's 30 days
+    rows = {r["name"]: r for r in got["rows"]}
+    assert (rows["城西助餐点"]["visits"], rows["城西助餐点"]["elders"], rows["城西助餐点"]["spent_fen"]) == (3, 3, 2400)
+    assert (rows["城东老年食堂"]["visits"], rows["城东老年食堂"]["spent_fen"]) == (1, 1050)  # o5 is still booked
+    assert rows["城西日间照料中心"]["visits"] == 0 and rows["城东助浴点"]["provider"] == "甲居家养老服务中心"
+    totals = got["totals"]
+    assert (totals["points"], totals["visits"], totals["elders"], totals["spent_fen"]) == (4, 5, 3, 6250)
+    assert totals["per_day"] == round(5 / 30, 1) and idle.id in {r["id"] for r in got["rows"]}
+
+    # Scope: the street's officer sees 城东街道's points; 高港区's officer sees its own.
+    east_only = report(api, city, "service-points", user=city.street_officer)
+    assert {r["name"] for r in east_only["rows"]} == {"城东老年食堂", "城东助浴点"}
+    assert [r["name"] for r in report(api, city, "service-points", user=city.other_officer)["rows"]] == ["口岸食堂"]
+
+    response = api.as_(city.officer).get(URL + "service-points", query_string={"period": "2026-11", "format": "csv"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    canteen = next(r for r in table if r and r[0] == "城西助餐点")
+    assert canteen[3:] == ["3", "0.1", "3", "24.00"]
+    response = api.as_(city.officer).get(URL + "service-points", query_string={"period": "2026-11", "format": "xlsx"})
+    book = load_workbook(io.BytesIO(response.data), read_only=True)
+    assert ["城东助浴点", 1] == [[r[0], r[3]] for r in book.worksheets[0].iter_rows(values_only=True)
+                              if r[0] == "城东助浴点"][0]

@@ -473,7 +473,7 @@ EXPECTED = {
     # /api/v1/audit (findings and cases about last month's visits, 甲's sample drawn by 城东街道's officer)
     ("GET", "/api/v1/audit/log"):                                                    "401    403    ok     ok     403    403    403    403    403    403",
     ("GET", "/api/v1/audit/log/verify"):                                             "401    403    ok     ok     403    403    403    403    403    403",
-    ("GET", "/api/v1/audit/reports/<any('voucher-spend', 'coverage', 'orders', 'providers'):name>"): "401    403    ok     ok     403    403    403    403    403    403",
+    ("GET", "/api/v1/audit/reports/<any('voucher-spend', 'coverage', 'orders', 'providers', 'service-points'):name>"): "401    403    ok     ok     403    403    403    403    403    403",
     ("GET", "/api/v1/audit/anomalies"):                                              "401    ok     ok     ok     403    403    403    403    403    403",
     ("GET", "/api/v1/audit/anomalies/<int:finding_id>"):                             "401    ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/api/v1/audit/anomalies/<int:finding_id>/review"):                     "401    ok     ok     ok     403    403    403    403    403    403",
@@ -625,7 +625,7 @@ EXPECTED = {
     ("POST", "/bureau/providers/<int:provider_id>/review"):                          "login  ok     ok     403    403    403    403    403    403    403",
     ("GET", "/bureau/dashboard"):                                                    "login  403    ok     ok     403    403    403    403    403    403",
     ("GET", "/bureau/reports"):                                                      "login  403    ok     ok     403    403    403    403    403    403",
-    ("GET", "/bureau/reports/<any('voucher-spend', 'coverage', 'orders', 'providers'):name>/download.<any(csv, xlsx):extension>"): "login  403    ok     ok     403    403    403    403    403    403",
+    ("GET", "/bureau/reports/<any('voucher-spend', 'coverage', 'orders', 'providers', 'service-points'):name>/download.<any(csv, xlsx):extension>"): "login  403    ok     ok     403    403    403    403    403    403",
     ("GET", "/bureau/settlements"):                                                  "login  ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/bureau/settlements"):                                                 "login  403    ok     ok     403    403    403    403    403    403",
     ("GET", "/bureau/voucher-policies"):                                             "login  ok     ok     ok     403    403    403    403    403    403",

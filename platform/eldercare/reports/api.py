@@ -39,7 +39,8 @@ def download(report, extension: str) -> Response:
 def report(query, name):
     """A report for a month (`period`) or a range (`from`, `to`) and a region in the officer's scope: voucher
     spend (by district, street, provider or category; issued, spent, lapsed and still held), coverage (保障率),
-    orders by category and status, or providers' records; `format=csv|xlsx` downloads it."""
+    orders by category and status, providers' records, or service points' (canteens, bathing points: visits, a
+    day's average, elders served, voucher spend); `format=csv|xlsx` downloads it."""
     built = report_for(current_user, name, query)
     if "format" in query:
         return download(built, query["format"])

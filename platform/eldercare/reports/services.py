@@ -13,21 +13,26 @@ What the figures mean:
   confirmed audit case gave back; a dispute upheld cancels the order, and its reversal with it. Still held: the
   voucher share of the span's orders booked and not yet served or cancelled (their hold is on the elder's held
   account). Issued: what the ledger moved to the region's elders for the span's months. Lapsed: what lapsed from
-  their accounts when each month of the span ended (the lapse at the start of the next month).
+  their accounts when each month of the span ended (the lapse at the start of the next month). Both from the
+  summary the ledger keeps by community and month, each elder in the community he lived in when the money moved.
 - Coverage: eligible elders are those the voucher rule (`vouchers.eligibility.tier_for`, the policy in force in
   the span's last month) gives a tier now, active and 60 or older; covered: those of them granted vouchers for a
   month of the span. Served: elders with at least one visit served in the span; registered: elders registered by
   the span's end.
+- Service points: the points in the region (by the point's own community), with every visit served at their
+  counter in the span, whoever the elder: visits served, on average a day (the span's days up to today), elders
+  served (each once) and the voucher share spent as above.
 - Providers: on time is a check-in no later than 15 minutes after the booked start (as check-out counts it);
   complaints are disputed orders; findings are the anomaly rules' findings about the span's orders; settled is
   the voucher share of the span's orders on an approved settlement statement."""
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, and_, case, cast, exists, extract, func, select
 
-from .. import sql
+from .. import clock
 from ..audit.findings import AuditCase, Finding
 from ..catalog.models import Category, Item
 from ..clock import Month
@@ -39,10 +44,11 @@ from ..orders.models import WorkOrder
 from ..providers.models import Provider
 from ..regions.models import Region
 from ..regions.services import descendant_ids
+from ..servicepoints.models import ServicePoint
 from ..vouchers.eligibility import MIN_AGE, policy_for, tier_for
-from ..vouchers.models import LedgerAccount, LedgerEntry, LedgerTransaction, VoucherGrant
+from ..vouchers.models import VoucherCommunityMonth, VoucherGrant
 
-NAMES = ("voucher-spend", "coverage", "orders", "providers")
+NAMES = ("voucher-spend", "coverage", "orders", "providers", "service-points")
 GROUPS = ("district", "street", "provider", "category")
 LONGEST_SPAN = 36  # months in one report
 # The voucher share of an order in these states was captured (check-out, the counter) and not released.
@@ -52,7 +58,8 @@ HOLDING = ("pending", "dispatched", "accepted", "in_service", "escalated")
 SERVED = CAPTURED
 
 TITLES = {"voucher-spend": _l("Voucher spend"), "coverage": _l("Coverage rate"), "orders": _l("Orders"),
-          "providers": _l("Providers")}
+          "providers": _l("Providers"), "service-points": _l("Service points")}
+POINT_KINDS = {"canteen": _l("Canteen"), "bathing": _l("Bathing point"), "day_care": _l("Day-care centre")}
 STATUS_LABELS = {"pending": _l("pending"), "dispatched": _l("offered"), "accepted": _l("accepted"),
                  "in_service": _l("in service"), "completed": _l("completed"), "confirmed": _l("confirmed"),
                  "settled": _l("settled"), "escalated": _l("escalated"), "cancelled": _l("cancelled"),
@@ -224,11 +231,10 @@ def voucher_spend(span: Span, region: Region | None, group_by: str = "district")
         row["orders"] += int(orders)
         row["spent_fen"] += int(spent)
         row["held_fen"] += int(held)
-    by_elder = group_by == "street" or (region is not None and region.level != "district")
-    ledger = _issued_and_lapsed(span, where, by_elder)
-    for region_id, (issued, lapsed) in ledger.items():
+    ledger = _issued_and_lapsed(span, where)
+    for community_id, (issued, lapsed) in ledger.items():
         if group_by in ("district", "street"):
-            row = money[names.key(region_id) if by_elder else region_id]
+            row = money[names.key(community_id)]
             row["issued_fen"] += issued
             row["lapsed_fen"] += lapsed
     columns = [Column("name", names.label, "text"), Column("orders", _l("Visits paid by vouchers"), "count"),
@@ -250,55 +256,23 @@ def voucher_spend(span: Span, region: Region | None, group_by: str = "district")
     return Report("voucher-spend", span, region, columns, rows, totals, group_by=group_by, summary=summary)
 
 
-def _issued_and_lapsed(span: Span, where: Map, by_elder: bool) -> dict[int, tuple[int, int]]:
-    """{region id: (fen issued for the span's months, fen lapsed at those months' ends)}, from the ledger's entries.
-
-    By district (`by_elder` false; the report's region a district or the whole city): the district's own
-    accounts, which every issue is paid from (its budget) and every lapse goes to (its lapsed account): a few
-    entries a month, however many elders. By community (`by_elder`: by street, or a region smaller than a
-    district): the entries on each of the region's elders' available accounts."""
-    t, en, a, e = (LedgerTransaction.__table__, LedgerEntry.__table__, LedgerAccount.__table__,
-                   Elder.__table__)
+def _issued_and_lapsed(span: Span, where: Map) -> dict[int, tuple[int, int]]:
+    """{community id: (fen issued to its elders for the span's months, fen lapsed from them at those months'
+    ends)}, from the summary the ledger keeps by community and month as the money moves (`VoucherCommunityMonth`,
+    checked against the districts' accounts by `flask check-ledger`): a few rows a community, never the entries
+    (a month's issue is one entry per elder)."""
+    m = VoucherCommunityMonth.__table__
     issue_months = span.months
-    lapse_months = [str(Month.parse(m).next()) for m in issue_months]
-    # One plain filter on the period (an OR of kind-and-period pairs made PostgreSQL join every entry); the
-    # months that do not count for a kind are left out below.
-    months = t.c.period.in_(sorted(set(issue_months) | set(lapse_months)))
+    lapse_months = [str(Month.parse(p).next()) for p in issue_months]  # a month's lapse is at the next one's start
     found = defaultdict(lambda: [0, 0])
-
-    def add(region_id, kind, period, fen, sign):
-        if kind == "issue" and period in issue_months:
-            found[region_id][0] += sign * int(fen)
-        elif kind == "lapse" and period in lapse_months:
-            found[region_id][1] -= sign * int(fen)
-
-    if not by_elder:
-        # The districts' budget and lapsed accounts' entries, then their movements: two reads by key (a join lets
-        # PostgreSQL walk every entry of the months' issues, one per elder, to find the district's one).
-        accounts = select(a.c.id, a.c.owner_id).where(a.c.kind.in_(("bureau_budget", "lapsed")))
-        if where.communities is not None:
-            accounts = accounts.where(a.c.owner_id.in_({where.up(c, "district") for c in where.communities}))
-        owners = dict(db.session.execute(accounts).all())
-        entries = db.session.execute(select(en.c.transaction_id, en.c.account_id, en.c.amount_fen).where(
-            sql.any_of(en.c.account_id, list(owners) or [-1]))).all()
-        ids = sorted({row.transaction_id for row in entries})
-        kinds = {i: (k, p) for i, k, p in db.session.execute(
-            select(t.c.id, t.c.kind, t.c.period).where(sql.any_of(t.c.id, ids), months))} if ids else {}
-        for transaction_id, account_id, fen in entries:
-            if transaction_id in kinds:
-                # Out of the district's budget (an issue), into its lapsed account (a lapse).
-                add(owners[account_id], *kinds[transaction_id], fen, -1)
-        return {k: tuple(v) for k, v in found.items()}
-    stmt = (select(e.c.community_id, t.c.kind, t.c.period, _sum(en.c.amount_fen)).select_from(en)
-            .join(t, t.c.id == en.c.transaction_id).join(a, a.c.id == en.c.account_id)
-            .join(e, e.c.id == a.c.owner_id)
-            .where(a.c.kind == "elder_available", *_in_region(e.c.community_id, where), months,
-                   t.c.kind.in_(("issue", "lapse")))
-            .group_by(e.c.community_id, t.c.kind, t.c.period))
-    with sql.hash_joins():
-        rows = db.session.execute(stmt).all()
-    for community_id, kind, period, fen in rows:
-        add(community_id, kind, period, fen, 1)  # into the elder's account (an issue), out of it (a lapse)
+    for community_id, period, issued, lapsed in db.session.execute(
+            select(m.c.community_id, m.c.period, m.c.issued_fen, m.c.lapsed_fen)
+            .where(m.c.period.in_(sorted(set(issue_months) | set(lapse_months))),
+                   *_in_region(m.c.community_id, where))):
+        if period in issue_months:
+            found[community_id][0] += int(issued)
+        if period in lapse_months:
+            found[community_id][1] += int(lapsed)
     return {k: tuple(v) for k, v in found.items()}
 
 
@@ -477,13 +451,69 @@ def providers(span: Span, region: Region | None) -> Report:
     return Report("providers", span, region, columns, rows, totals, summary=summary)
 
 
+# --- service points -----------------------------------------------------------------------------------------
+
+
+def service_points(span: Span, region: Region | None) -> Report:
+    """Each canteen's, bathing point's and day-care centre's record in the span: visits served at its counter,
+    how many a day, elders served and the voucher share spent there."""
+    where = Map.load(region)
+    p, o, c = ServicePoint.__table__, WorkOrder.__table__, AuditCase.__table__
+    start, end = span.bounds()
+    points = {r.id: r for r in db.session.execute(
+        select(p.c.id, p.c.name, p.c.kind, p.c.provider_id, p.c.status).where(*_in_region(p.c.community_id, where)))}
+    served = o.c.status.in_(SERVED)
+    at_points = (select().select_from(o).join(p, p.c.id == o.c.service_point_id)
+                 .where(o.c.scheduled_start >= start, o.c.scheduled_start < end, *_in_region(p.c.community_id, where)))
+    figures = {}
+    for point_id, visits, elders, spent in db.session.execute(
+            at_points.add_columns(o.c.service_point_id, _count_if(served),
+                                  func.count(func.distinct(case((served, o.c.elder_id)))),
+                                  _sum(case((o.c.status.in_(CAPTURED), o.c.voucher_fen - func.coalesce(
+                                      c.c.reversed_fen, 0)), else_=0)))
+            .outerjoin(c, c.c.order_id == o.c.id).group_by(o.c.service_point_id)):
+        figures[point_id] = dict(visits=int(visits), elders=int(elders), spent_fen=int(spent))
+    every_elder = db.session.scalar(at_points.add_columns(func.count(func.distinct(o.c.elder_id))).where(served))
+    days = _days(span)
+    providers = dict(db.session.execute(select(Provider.id, Provider.name)).all())
+    kinds = list(POINT_KINDS)
+    shown = sorted((r for r in points.values() if r.status == "approved" or r.id in figures),
+                   key=lambda r: (kinds.index(r.kind) if r.kind in kinds else len(kinds), r.name, r.id))
+    rows = []
+    for point in shown:
+        row = figures.get(point.id, dict(visits=0, elders=0, spent_fen=0))
+        rows.append(dict(id=point.id, name=point.name, kind=point.kind,
+                         kind_label=str(POINT_KINDS.get(point.kind, point.kind)),
+                         provider=providers.get(point.provider_id, ""), visits=row["visits"],
+                         per_day=round(row["visits"] / days, 1), elders=row["elders"], spent_fen=row["spent_fen"]))
+    visits = sum(f["visits"] for f in figures.values())
+    totals = dict(points=len(rows), visits=visits, per_day=round(visits / days, 1), elders=int(every_elder or 0),
+                  spent_fen=sum(f["spent_fen"] for f in figures.values()), days=days)
+    columns = [Column("name", _l("Service point"), "text"), Column("kind_label", _l("Kind"), "text"),
+               Column("provider", _l("Provider"), "text"), Column("visits", _l("Visits"), "count"),
+               Column("per_day", _l("Served a day"), "number"), Column("elders", _l("Elders served"), "count"),
+               Column("spent_fen", _l("Spent (yuan)"), "fen")]
+    summary = [Column("points", _l("Service points"), "count"), Column("visits", _l("Visits"), "count"),
+               Column("per_day", _l("Served a day"), "number"), Column("elders", _l("Elders served"), "count"),
+               Column("spent_fen", _l("Spent (yuan)"), "fen")]
+    return Report("service-points", span, region, columns, rows, totals, summary=summary)
+
+
+def _days(span: Span) -> int:
+    """The span's days up to today (Beijing), at least one: what a day's average divides by."""
+    last = min(span.last.next().first_day - timedelta(days=1), clock.today())
+    return max((last - span.first.first_day).days + 1, 1)
+
+
 def build(name: str, span: Span, region: Region | None, group_by: str | None = None) -> Report:
-    """One report by its name in the API (`voucher-spend`, `coverage`, `orders`, `providers`)."""
+    """One report by its name in the API (`voucher-spend`, `coverage`, `orders`, `providers`,
+    `service-points`)."""
     if name == "voucher-spend":
         return voucher_spend(span, region, group_by or "district")
     if name not in NAMES:
         raise NotFound(_l("No such report."))
-    return {"coverage": coverage, "orders": orders, "providers": providers}[name](span, region)
+    return {"coverage": coverage, "orders": orders, "providers": providers,
+            "service-points": service_points}[name](span, region)
 
 
 def spend_by_month(span: Span, region: Region | None) -> list[dict]:

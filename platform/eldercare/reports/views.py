@@ -1,4 +1,4 @@
-"""The bureau's report pages: the four reports with their months and region, as tables with CSV and Excel
+"""The bureau's report pages: the five reports with their months and region, as tables with CSV and Excel
 downloads; and the dashboard, whose charts (Chart.js, drawn by static/js/dashboard.js) read the tables printed
 beside them."""
 import marshmallow as ma
@@ -80,7 +80,7 @@ def reports_page():
                            kept={k: v for k, v in args.items() if v}, month=str(Month.current()))
 
 
-@bp.route("/bureau/reports/<any('voucher-spend', 'coverage', 'orders', 'providers'):name>"
+@bp.route("/bureau/reports/<any('voucher-spend', 'coverage', 'orders', 'providers', 'service-points'):name>"
           "/download.<any(csv, xlsx):extension>")
 @login_required
 def download_page(name, extension):

@@ -34,7 +34,8 @@ def issue_vouchers_command(period):
 def check_ledger_command():
     """Prove from the entries that every transaction balances, every cached balance is right, each month's
     grants are exactly what the ledger issued, no elder was granted a month twice however it was spelled, and
-    every month is written YYYY-MM in ASCII digits."""
+    every month is written YYYY-MM in ASCII digits, and the reports' summary of each district's months issued and
+    lapsed is what the ledger moved."""
     from .ledger import check
 
     result = check()
@@ -52,6 +53,9 @@ def check_ledger_command():
     for table, row, period in result.odd_periods:
         where = f"{table} row of elder {row}" if table == "voucher_grants" else f"{table} row {row}"
         click.echo(f"{where}: period {period!r} is not a month written YYYY-MM in ASCII digits")
+    for district, period, kind, summary, moved in result.summary_unmatched:
+        click.echo(f"district {district}, {period}: the reports' summary has {summary} fen {kind}d by community, "
+                   f"the district's account {moved} fen")
     if not result.ok:
         raise SystemExit(1)
     click.echo("The ledger balances.")

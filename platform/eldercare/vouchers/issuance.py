@@ -118,11 +118,12 @@ def _issue_district(district_id, policy_id, period, start, actor_id, progress, l
     report = IssueReport(period)
     oldest_birth = start.replace(year=start.year - MIN_AGE)
     rows = db.session.execute(
-        select(Elder.id, Elder.care_level, Elder.hardship)
+        select(Elder.id, Elder.care_level, Elder.hardship, Elder.community_id)
         .where(Elder.community_id.in_(community_ids(district_id)), Elder.status == "active",
                Elder.birth_date <= oldest_birth, Elder.care_level.is_not(None))).all()
-    grants = []
-    for elder_id, level, hardship in rows:
+    grants, homes = [], {}
+    for elder_id, level, hardship, community_id in rows:
+        homes[elder_id] = community_id
         tier = tier_for(policy, level, hardship)
         if tier is not None:
             grants.append((elder_id, tier.monthly_fen, level, hardship))
@@ -156,7 +157,7 @@ def _issue_district(district_id, policy_id, period, start, actor_id, progress, l
     memo = f"{policy.name}: {period}"
     for begin in range(0, len(grants), BATCH):
         batch = grants[begin:begin + BATCH]
-        issued, total = _write(batch, period, memo, actor_id, now, bureau_id, accounts)
+        issued, total = _write(batch, period, memo, actor_id, now, bureau_id, accounts, homes)
         db.session.commit()  # each batch stands on its own: a crash later loses nothing done here
         report.issued += issued
         report.already += len(batch) - issued  # issued by a concurrent run a moment ago
@@ -167,10 +168,11 @@ def _issue_district(district_id, policy_id, period, start, actor_id, progress, l
     return report
 
 
-def _write(batch, period, memo, actor_id, now, bureau_id, accounts) -> tuple[int, int]:
+def _write(batch, period, memo, actor_id, now, bureau_id, accounts, homes) -> tuple[int, int]:
     """Grant the batch's (elder, fen, care level, hardship) (skipping elders granted a moment ago by a
     concurrent run) and move the money as one balanced movement from the district's budget, uncommitted:
-    (grants made, fen issued). The movement's key names the batch by its first elder granted."""
+    (grants made, fen issued). The movement's key names the batch by its first elder granted; `homes` ({elder
+    id: community id}) sums it by community for the reports in the same call."""
     granted = sql.insert_rows(VoucherGrant.__table__, [
         dict(period=period, elder_id=elder_id, amount_fen=fen, care_level=level, hardship=hardship)
         for elder_id, fen, level, hardship in batch],
@@ -182,7 +184,9 @@ def _write(batch, period, memo, actor_id, now, bureau_id, accounts) -> tuple[int
         "issue", f"issue:{period}:{bureau_id}:{min(elder_id for elder_id, _ in granted)}",
         ((bureau_id, -total), *((accounts["elder_available", elder_id], fen) for elder_id, fen in granted)),
         period=period, memo=memo, actor_id=actor_id)
-    if not ledger.post_many([movement], now=now).posted:  # its key was taken: never commit a grant without money
+    communities = {accounts["elder_available", elder_id]: homes[elder_id] for elder_id, _ in granted}
+    # Its key was taken: never commit a grant without money.
+    if not ledger.post_many([movement], now=now, communities=communities).posted:
         raise RuntimeError(f"{movement.key} was posted before, yet its {len(granted)} grants are new")
     return len(granted), total
 
@@ -217,8 +221,10 @@ def _lapse_district(district_id: int, carry_over: int, period: str, actor_id: in
     lapsed = 0
 
     def post(part):
-        movement = lapse_movement(period, bin_id, _over_kept(keep, part), memo, actor_id)
-        return ledger.post_many([movement] if movement else [])
+        over = _over_kept(keep, part)
+        movement = lapse_movement(period, bin_id, [row[:3] for row in over], memo, actor_id)
+        # The elders' communities, read with their balances, sum the lapse by community in the same call.
+        return ledger.post_many([movement] if movement else [], communities={row[0]: row[3] for row in over})
 
     for begin in range(0, len(candidates), BATCH):
         part = candidates[begin:begin + BATCH]
@@ -265,15 +271,16 @@ def _holding(district_id: int) -> list[int]:
 
 
 def _over_kept(keep: list[str], account_ids: list[int]) -> list[tuple]:
-    """(account id, elder id, fen) of these elders' available accounts whose balance is more than their grants
-    of the `keep` months: the fen beyond them are older and lapse. In account id order."""
+    """(account id, elder id, fen, community id) of these elders' available accounts whose balance is more than
+    their grants of the `keep` months: the fen beyond them are older and lapse. In account id order."""
     kept = (select(func.coalesce(func.sum(VoucherGrant.amount_fen), 0))
             .where(VoucherGrant.elder_id == LedgerAccount.owner_id, VoucherGrant.period.in_(keep))
             .scalar_subquery())
     rows = []
     for part in sql.chunks(account_ids, ledger.CHUNK):
         rows += db.session.execute(
-            select(LedgerAccount.id, LedgerAccount.owner_id, LedgerAccount.balance_fen - kept)
+            select(LedgerAccount.id, LedgerAccount.owner_id, LedgerAccount.balance_fen - kept, Elder.community_id)
+            .join(Elder, Elder.id == LedgerAccount.owner_id)
             .where(sql.any_of(LedgerAccount.id, part), LedgerAccount.balance_fen > kept)
             .order_by(LedgerAccount.id)).all()
     return rows
@@ -292,5 +299,6 @@ def issue_now_if_eligible(elder, *, actor=None, month: Month | None = None) -> i
     # A batch of one, through the same grant and ledger call as the month's issuance.
     _, fen = _write([(elder.id, eligibility.monthly_fen, elder.care_level, elder.hardship)], period,
                     f"{eligibility.policy.name}: {elder.care_level}/{elder.hardship} (became eligible)",
-                    getattr(actor, "id", None), clock.now(), accounts["bureau_budget", district_id], accounts)
+                    getattr(actor, "id", None), clock.now(), accounts["bureau_budget", district_id], accounts,
+                    {elder.id: elder.community_id})
     return fen or None  # the fen issued; None when this month's were issued already

@@ -3,7 +3,9 @@
 Every movement is one LedgerTransaction whose entries sum to zero. Each entry also moves its account's cached
 balance with a single conditional UPDATE (`balance + amount`, refused by a CHECK when it would go negative),
 so two bookings racing for the last fen cannot both win: the database serialises them on the account row.
-`check()` proves, from the entries alone, that every transaction balances and every cached balance is right.
+`check()` proves, from the entries alone, that every transaction balances and every cached balance is right, and
+that the reports' summary of what was issued and lapsed by community and month (kept by `post_many`) is what the
+districts' accounts moved.
 """
 from collections import defaultdict
 from collections.abc import Iterable
@@ -15,14 +17,17 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock, sql
+from ..elders.models import Elder
 from ..errors import Conflict
 from ..extensions import db
+from ..regions.models import Region
 from .models import (
     NEVER_NEGATIVE,
     TRANSACTION_KINDS,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
+    VoucherCommunityMonth,
     VoucherGrant,
 )
 
@@ -116,9 +121,13 @@ class Posted:
         return sum(m.amount_fen for m in self.posted)
 
 
-def post_many(movements: list[Movement], *, short: str = "raise", now: datetime | None = None) -> Posted:
+def post_many(movements: list[Movement], *, short: str = "raise", now: datetime | None = None,
+              communities: dict[int, int] | None = None) -> Posted:
     """Record balanced movements, set-based: every voucher fen moves through here (issue, hold, release,
-    capture, lapse, reversal, settlement). A key posted before is skipped (idempotent retries).
+    capture, lapse, reversal, settlement). A key posted before is skipped (idempotent retries). What issue and
+    lapse movements move on elders' available accounts is added to the month's summary by community
+    (`VoucherCommunityMonth`) in the same transaction: `communities` ({available account id: the elder's
+    community id}) when the caller read them with its elders (issuance, lapse), else read here.
 
     A short balance is refused one way, by the accounts' CHECK that a balance never goes below zero, which
     the database applies even to racing writers. `short="raise"`: Overdrawn (409), and the caller's
@@ -159,8 +168,37 @@ def post_many(movements: list[Movement], *, short: str = "raise", now: datetime 
         if is_overdraft(error):
             raise overdrawn() from None
         raise
+    _add_to_community_months(result.posted, communities)
     _expire_moved(deltas)
     return result
+
+
+SUMMED = {"issue": "issued_fen", "lapse": "lapsed_fen"}  # the movements summed by community and month
+
+
+def _add_to_community_months(posted: list[Movement], communities: dict[int, int] | None) -> None:
+    """Add the issue and lapse movements' fen on elders' available accounts to their communities' months: one
+    grouped upsert (a batch of 25,000 elders is a few dozen rows), nothing for other movements."""
+    summed = [m for m in posted if m.kind in SUMMED and m.period is not None]
+    if not summed:
+        return
+    if communities is None:
+        communities = {}
+        table, elders = LedgerAccount.__table__, Elder.__table__
+        wanted = sorted({account_id for m in summed for account_id, _ in m.moves})
+        for chunk in sql.chunks(wanted, CHUNK):
+            communities.update(db.session.execute(
+                select(table.c.id, elders.c.community_id).join(elders, elders.c.id == table.c.owner_id)
+                .where(table.c.kind == "elder_available", sql.any_of(table.c.id, chunk))).all())
+    sums = defaultdict(int)
+    for m in summed:
+        sign = 1 if m.kind == "issue" else -1  # into the elder's account (an issue), out of it (a lapse)
+        for account_id, amount in m.moves:
+            if account_id in communities:
+                sums[communities[account_id], m.period, SUMMED[m.kind]] += sign * amount
+    rows = [dict(community_id=c, period=p, issued_fen=fen if column == "issued_fen" else 0,
+                 lapsed_fen=fen if column == "lapsed_fen" else 0) for (c, p, column), fen in sums.items()]
+    sql.add_to_rows(VoucherCommunityMonth.__table__, rows, key=["community_id", "period"])
 
 
 def _expire_moved(deltas) -> None:
@@ -217,11 +255,14 @@ class LedgerCheck:
     double_grants: list[tuple[str, int, list[str]]] = field(default_factory=list)
     # (table, elder id for a grant or transaction id, period) for a month not written YYYY-MM in ASCII digits
     odd_periods: list[tuple[str, int, str]] = field(default_factory=list)
+    # (district id, month, "issue" or "lapse", fen in the summary by community, fen on the district's account)
+    # where the reports' summary differs from the ledger
+    summary_unmatched: list[tuple[int, str, str, int, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not (self.unbalanced or self.wrong_balances or self.negative or self.grants_unmatched
-                    or self.double_grants or self.odd_periods)
+                    or self.double_grants or self.odd_periods or self.summary_unmatched)
 
 
 def check() -> LedgerCheck:
@@ -254,7 +295,43 @@ def check() -> LedgerCheck:
         transactions=db.session.scalar(select(func.count(LedgerTransaction.id))),
         entries=db.session.scalar(select(func.count(LedgerEntry.id))),
         unbalanced=unbalanced, wrong_balances=wrong, negative=negative, grants_unmatched=unmatched,
-        double_grants=doubles, odd_periods=odd)
+        double_grants=doubles, odd_periods=odd, summary_unmatched=_summary_unmatched())
+
+
+def _summary_unmatched() -> list[tuple[int, str, str, int, int]]:
+    """The reports' summary by community and month against the ledger, district by district: every issue moves
+    money out of the district's budget account and every lapse into its lapsed account, each to or from elders
+    of the district's communities, so a district's month sums the same both ways. (By community the ledger tells
+    only where an elder lives now, not where he lived when the money moved.) Set-based: the summary's rows and
+    the districts' accounts' entries, grouped by the database."""
+    regions = {r.id: r for r in db.session.execute(select(Region.id, Region.level, Region.parent_id))}
+
+    def district(region_id):
+        node = regions.get(region_id)
+        while node is not None and node.level != "district":
+            node = regions.get(node.parent_id)
+        return node.id if node is not None else None
+
+    summary = defaultdict(int)
+    for community_id, period, issued, lapsed in db.session.execute(select(
+            VoucherCommunityMonth.community_id, VoucherCommunityMonth.period, VoucherCommunityMonth.issued_fen,
+            VoucherCommunityMonth.lapsed_fen)):
+        summary[district(community_id), period, "issue"] += int(issued)
+        summary[district(community_id), period, "lapse"] += int(lapsed)
+    ledger = defaultdict(int)
+    for owner_id, account_kind, kind, period, fen in db.session.execute(
+            select(LedgerAccount.owner_id, LedgerAccount.kind, LedgerTransaction.kind, LedgerTransaction.period,
+                   func.sum(LedgerEntry.amount_fen))
+            .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+            .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+            .where(LedgerAccount.kind.in_(("bureau_budget", "lapsed")), LedgerTransaction.kind.in_(tuple(SUMMED)),
+                   LedgerTransaction.period.is_not(None))
+            .group_by(LedgerAccount.owner_id, LedgerAccount.kind, LedgerTransaction.kind, LedgerTransaction.period)):
+        if (account_kind, kind) in (("bureau_budget", "issue"), ("lapsed", "lapse")):
+            ledger[owner_id, period, kind] += int(fen) if kind == "lapse" else -int(fen)
+    return [(d, p, k, summary.get((d, p, k), 0), ledger.get((d, p, k), 0))
+            for d, p, k in sorted(set(summary) | set(ledger), key=lambda x: (x[0] or 0, x[1], x[2]))
+            if summary.get((d, p, k), 0) != ledger.get((d, p, k), 0)]
 
 
 def _read_month(period: str) -> str | None:

@@ -152,3 +152,19 @@ class VoucherGrant(db.Model):
     care_level: Mapped[str | None] = mapped_column(String(16))
     hardship: Mapped[str | None] = mapped_column(String(16))
 
+
+
+class VoucherCommunityMonth(db.Model):
+    """What the ledger moved into (issued) and out of (lapsed) the available accounts of a community's elders,
+    by the movement's month: a summary the reports read instead of a year of per-elder entries (a month's issue
+    is one entry per elder). Added to by `ledger.post_many` in the same transaction as every issue and lapse
+    movement, grouped by the community each elder lived in when the money moved; `flask check-ledger` compares
+    it with the districts' own accounts, which every issue and lapse moves."""
+
+    __tablename__ = "voucher_community_months"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), primary_key=True)
+    # The movement's period, as its transaction has it (which the database keeps YYYY-MM).
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    issued_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    lapsed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
