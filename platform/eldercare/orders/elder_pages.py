@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from ..catalog.models import Category, Item
 from .. import clock
+from ..catalog.models import Category, Item
 from ..clock import today
 from ..elders.models import Elder
 from ..elders.scope import visible_condition as elder_visible
