@@ -119,6 +119,7 @@ def test_a_co_pay_paid_at_the_door_reaches_an_approved_statement(page, door, liv
         assert axe_violations(page) == []
         page.get_by_role("link", name="返回我的工单").click()
         page.get_by_label("还想说的（可不填）").fill("准时，饭菜热乎")
+        page.get_by_label(re.compile("5 星")).check()  # the rating starts unchosen: the family gives one
         page.get_by_role("button", name="确认服务").click()
         expect(page.get_by_role("alert")).to_contain_text("服务已确认")
         log_out(page)
