@@ -19,6 +19,10 @@ def test_the_dashboard_draws_its_charts_and_passes_axe(page, city, console_error
         page.get_by_role("link", name="打开仪表盘").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("仪表盘")
         expect(page.locator("canvas[data-chart]")).to_have_count(5)
+        # The charts are drawn by the vendored script once it has loaded: on the month-end CI run the page's
+        # heading and canvases were there before the script was (Chart undefined).
+        page.wait_for_load_state("load")
+        page.wait_for_function("() => typeof Chart !== 'undefined'")
         drawn = page.evaluate("() => Array.from(document.querySelectorAll('canvas[data-chart]'))"
                               ".map(c => Boolean(Chart.getChart(c)) && c.width > 0)")
         assert drawn == [True] * 5
