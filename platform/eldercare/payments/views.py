@@ -71,27 +71,9 @@ def record_offline(order_id):
     """Co-pay received at the door or by transfer: the first press shows what will be recorded, the second
     (confirmed) records it."""
     order = _order_or_404(order_id)
-    if not services.may_handle(current_user, order, services.RECORDERS):
-        abort(403)
-    amount_fen = fen_from_yuan(request.form.get("amount", ""))
-    method = request.form.get("method", "")
-    errors = {}
-    if amount_fen is None or amount_fen <= 0:
-        errors["amount"] = [_("Write the amount in yuan, e.g. 4.50.")]
-    if method not in OFFLINE_METHODS:
-        errors["method"] = [_("Choose how the money was paid.")]
-    note = request.form.get("note", "").strip()[:400] or None
-    if not errors and request.form.get("confirmed") == "1":
-        _payment, errors = submit(lambda: services.record_offline(current_user, order, amount_fen=amount_fen,
-                                                                  method=method, note=note))
-        if not errors:
-            flash(_("Recorded: %(yuan)s yuan received (%(method)s).", yuan=f"{amount_fen / 100:.2f}",
-                    method=METHOD_LABELS[method]), "success")
-            return redirect(_back(order))
-        errors = {("amount" if field == "amount_fen" else field): messages for field, messages in errors.items()}
-    return render_template("payments/confirm_offline.html", order=order, amount=request.form.get("amount", ""),
-                           amount_fen=amount_fen, method=method, note=note or "", errors=errors,
-                           back=_back(order)), 422 if errors else 200
+    return _confirm_then_record(
+        order, services.record_offline, "payments/confirm_offline.html", _back(order),
+        _("Choose how the money was paid."), _("Recorded: %(yuan)s yuan received (%(method)s)."))
 
 
 @bp.route("/orders/<int:order_id>/refund", methods=["POST"])
@@ -100,6 +82,14 @@ def record_refund(order_id):
     """Co-pay given back to the family (a cancelled order's refund due): the first press shows what will be
     recorded, the second (confirmed) records it."""
     order = _order_or_404(order_id)
+    return _confirm_then_record(
+        order, services.record_refund, "payments/confirm_refund.html", url_for("order_pages.detail", order_id=order.id),
+        _("Choose how the money was given back."), _("Recorded: %(yuan)s yuan given back (%(method)s)."))
+
+
+def _confirm_then_record(order, record, template: str, back: str, no_method: str, done: str):
+    """Money handed over offline (a co-pay received, a refund given back): the form's amount and method checked,
+    then shown on `template` to confirm; the confirmed form is recorded by `record` and goes `back`."""
     if not services.may_handle(current_user, order, services.RECORDERS):
         abort(403)
     amount_fen = fen_from_yuan(request.form.get("amount", ""))
@@ -108,19 +98,17 @@ def record_refund(order_id):
     if amount_fen is None or amount_fen <= 0:
         errors["amount"] = [_("Write the amount in yuan, e.g. 4.50.")]
     if method not in OFFLINE_METHODS:
-        errors["method"] = [_("Choose how the money was given back.")]
+        errors["method"] = [no_method]
     note = request.form.get("note", "").strip()[:400] or None
     if not errors and request.form.get("confirmed") == "1":
-        _refund, errors = submit(lambda: services.record_refund(current_user, order, amount_fen=amount_fen,
-                                                                method=method, note=note))
+        _recorded, errors = submit(lambda: record(current_user, order, amount_fen=amount_fen, method=method,
+                                                  note=note))
         if not errors:
-            flash(_("Recorded: %(yuan)s yuan given back (%(method)s).", yuan=f"{amount_fen / 100:.2f}",
-                    method=METHOD_LABELS[method]), "success")
-            return redirect(url_for("order_pages.detail", order_id=order.id))
+            flash(done % dict(yuan=f"{amount_fen / 100:.2f}", method=METHOD_LABELS[method]), "success")
+            return redirect(back)
         errors = {("amount" if field == "amount_fen" else field): messages for field, messages in errors.items()}
-    return render_template("payments/confirm_refund.html", order=order, amount=request.form.get("amount", ""),
-                           amount_fen=amount_fen, method=method, note=note or "", errors=errors), \
-        422 if errors else 200
+    return render_template(template, order=order, amount=request.form.get("amount", ""), amount_fen=amount_fen,
+                           method=method, note=note or "", errors=errors, back=back), 422 if errors else 200
 
 
 @bp.route("/payments/<int:payment_id>/reverse", methods=["POST"])
