@@ -53,9 +53,14 @@ def current_lang() -> str:
 
 
 def lang_url(lang: str) -> str:
-    """This page in another language: the same path and query, with `lang` replaced."""
-    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
-    args.append(("lang", lang))
+    """This page in another language."""
+    return _this_page_with("lang", lang)
+
+
+def _this_page_with(name: str, value: str) -> str:
+    """This page's path and query, with the query's `name` set to `value` (the header's switches)."""
+    args = [(key, v) for key, v in request.args.items(multi=True) if key != name]
+    args.append((name, value))
     return f"{request.path}?{urlencode(args)}"
 
 
@@ -75,10 +80,8 @@ def text_size() -> str:
 
 
 def text_url(size: str) -> str:
-    """This page in another text size: the same path and query, with `text` replaced."""
-    args = [(key, value) for key, value in request.args.items(multi=True) if key != "text"]
-    args.append(("text", size))
-    return f"{request.path}?{urlencode(args)}"
+    """This page in another text size."""
+    return _this_page_with("text", size)
 
 
 def error_text(code: int) -> tuple[str, str]:
