@@ -62,3 +62,14 @@ def test_only_the_admin_reaches_them(pages):
     operator = UserFactory(role="bureau")
     pages.login(operator.username)
     assert pages.client.get("/admin/accounts").status_code == 403
+
+
+def test_a_long_list_pages_keeping_the_role_chosen(pages):
+    from eldercare.accounts.admin_pages import PAGE_SIZE
+
+    UserFactory.create_batch(PAGE_SIZE + 1, role="family")
+    pages.login(UserFactory(role="admin").username)
+    first = pages.client.get("/admin/accounts", query_string={"role": "family"}).get_data(as_text=True)
+    assert 'href="/admin/accounts?page=2&amp;role=family"' in first and "第1页，共2页" in first
+    second = pages.client.get("/admin/accounts", query_string={"role": "family", "page": 2}).get_data(as_text=True)
+    assert 'href="/admin/accounts?page=1&amp;role=family"' in second
