@@ -1,6 +1,9 @@
 """The provider and bureau pages: applying with inline errors, the review queue, approving, the roster."""
+import pytest
 from sqlalchemy import select
 
+from eldercare.errors import Invalid
+from eldercare.providers import services
 from eldercare.providers.models import Caregiver, Provider
 
 from ..factories import ProviderFactory, UserFactory
@@ -124,3 +127,39 @@ def test_the_roster_shows_working_hours_and_takes_a_caregiver_off_and_back(pages
     assert db.session.get(Caregiver, carer.id).active is True
     assert pages.client.post(f"/provider/caregivers/{carer.id + 99}/active",
                              data={"csrf_token": token, "active": "no"}).status_code == 404
+
+
+def test_rejecting_and_suspending_ask_for_a_confirmation_and_write_nothing_before_it(pages, place, applied, db):
+    pages.login(place.bureau.username)
+    path = f"/bureau/providers/{applied['id']}"
+    token = pages.token(path)
+    asked = pages.client.post(path + "/review", data={"csrf_token": token, "decision": "reject", "note": "资质不全"})
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "确认审核决定" in html and 'name="confirmed" value="yes"' in html
+    assert "资质不全" in html
+    db.session.expire_all()
+    assert db.session.get(Provider, applied["id"]).status == "pending" and not db.session.get(
+        Provider, applied["id"]).reviews
+    # Asking for more information is no final step: it is recorded at once, its reason beside it.
+    info = pages.client.post(path + "/review", data={"csrf_token": token, "decision": "needs_info",
+                                                     "note": "请补充营业执照"})
+    assert info.status_code == 302
+    done = pages.client.post(path + "/review", data={"csrf_token": token, "decision": "reject", "note": "资质不全",
+                                                     "confirmed": "yes"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    provider = db.session.get(Provider, applied["id"])
+    assert provider.status == "rejected" and provider.review_note == "资质不全"
+    assert [r.decision for r in provider.reviews] == ["needs_info", "reject"]
+    # A decision the provider's status does not allow is refused before the confirmation page.
+    late = pages.client.post(path + "/review", data={"csrf_token": token, "decision": "suspend", "note": "x"})
+    assert late.status_code == 422 and "确认审核决定" not in late.get_data(as_text=True)
+
+
+def test_check_review_writes_nothing_and_names_the_field(place, applied, db):
+    provider = db.session.get(Provider, applied["id"])
+    assert services.check_review(place.bureau, provider, "reject", "  资质不全 ") == "资质不全"
+    with pytest.raises(Invalid) as refused:
+        services.check_review(place.bureau, provider, "reject", " ")
+    assert list(refused.value.errors) == ["note"]
+    assert provider.status == "pending" and not provider.reviews

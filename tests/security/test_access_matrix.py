@@ -631,6 +631,8 @@ EXPECTED = {
     ("GET", "/bureau/voucher-policies"):                                             "login  ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/bureau/voucher-policies"):                                            "login  ok     ok     ok     403    403    403    403    403    403",
     ("POST", "/bureau/voucher-policies/<int:policy_id>/end"):                        "login  ok     ok     404    403    403    403    403    403    403",
+    ("GET", "/bureau/voucher-policies/<int:policy_id>/edit"):                        "login  ok     ok     404    403    403    403    403    403    403",
+    ("POST", "/bureau/voucher-policies/<int:policy_id>/edit"):                       "login  ok     ok     404    403    403    403    403    403    403",
     ("GET", "/admin/accounts"):                                                      "login  ok     403    403    403    403    403    403    403    403",
     ("GET", "/admin/accounts/new"):                                                  "login  ok     403    403    403    403    403    403    403    403",
     ("POST", "/admin/accounts/new"):                                                 "login  ok     403    403    403    403    403    403    403    403",
@@ -829,6 +831,8 @@ CROSS = [
         ("POST", "/orders/<int:order_id>/<action>"),
         ("PATCH", "/api/v1/voucher-policies/<int:policy_id>"),
         ("POST", "/bureau/voucher-policies/<int:policy_id>/end"),
+        ("GET", "/bureau/voucher-policies/<int:policy_id>/edit"),
+        ("POST", "/bureau/voucher-policies/<int:policy_id>/edit"),
     ]],
     # A caregiver on another caregiver's visit (甲's second caregiver on the first one's), and on 乙's.
     *[(method, rule, "caregiver_other", {}, "404") for method, rule in [

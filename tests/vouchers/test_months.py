@@ -74,7 +74,7 @@ def test_the_issuance_page_refuses_december_in_other_digits(pages, town, decembe
     elder = town.elder("moderate")
     pages.login(town.bureau.username)
     page = "/bureau/vouchers?period=2026-12"
-    assert pages.client.post(page, data={"csrf_token": pages.token(page)}).status_code == 302
+    assert pages.client.post(page, data={"csrf_token": pages.token(page), "confirmed": "yes"}).status_code == 302
     assert available(elder) == 30000
     odd = pages.client.post("/bureau/vouchers", query_string={"period": spelling},
                             data={"csrf_token": pages.token(page)})

@@ -3,10 +3,12 @@ from datetime import datetime
 
 import pytest
 import time_machine
+from sqlalchemy import func, select
 
 from eldercare.clock import LOCAL
 from eldercare.elders.models import FamilyLink
 from eldercare.extensions import db
+from eldercare.vouchers.models import VoucherGrant
 
 from ..factories import UserFactory
 from .issuing import issue
@@ -41,8 +43,11 @@ def test_the_bureau_sees_the_month_and_issues_it_from_the_page(pages, town):
     pages.login(town.bureau.username)
     before = pages.client.get(f"/bureau/vouchers?period={PERIOD}").get_data(as_text=True)
     assert "尚未发放" in before
-    response = pages.client.post(f"/bureau/vouchers?period={PERIOD}",
-                                 data={"csrf_token": pages.token(f"/bureau/vouchers?period={PERIOD}")})
+    token = pages.token(f"/bureau/vouchers?period={PERIOD}")
+    asked = pages.client.post(f"/bureau/vouchers?period={PERIOD}", data={"csrf_token": token})
+    assert asked.status_code == 200 and "是的，发放" in asked.get_data(as_text=True)  # money: asked once more
+    assert db.session.scalar(select(func.count()).select_from(VoucherGrant)) == 0
+    response = pages.client.post(f"/bureau/vouchers?period={PERIOD}", data={"csrf_token": token, "confirmed": "yes"})
     assert response.status_code == 302
     after = pages.client.get(response.headers["Location"]).get_data(as_text=True)
     assert "800.00" in after  # 300.00 + 500.00

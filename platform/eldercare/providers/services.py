@@ -43,6 +43,7 @@ TRANSITIONS = {
     "suspend": (("approved",), "suspended"),
     "reinstate": (("suspended",), "approved"),
 }
+DESTRUCTIVE = ("reject", "suspend")  # the pages ask to confirm these: a rejection is final, a suspension stops orders
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 # What the first bytes of an accepted file look like; the name and the browser's content type prove nothing.
@@ -225,8 +226,9 @@ def update_provider(actor: User, provider: Provider, changes: dict) -> Provider:
     return provider
 
 
-def review(actor: User, provider: Provider, decision: str, note: str | None = None) -> ProviderReview:
-    """The bureau's decision on a provider. Only approved providers are ever matched to orders."""
+def check_review(actor: User, provider: Provider, decision: str, note: str | None = None) -> str | None:
+    """Whether the decision may be given now, before anything is written (the page asks to confirm a destructive
+    one first): its note, stripped; refusals name their field."""
     if not is_overseer(actor):
         raise Forbidden(_l("Only the bureau reviews providers."))
     if not reviews(actor, provider):
@@ -240,6 +242,13 @@ def review(actor: User, provider: Provider, decision: str, note: str | None = No
     if provider.status not in sources:
         raise Conflict(_l("A provider that is %(status)s cannot be given the decision %(decision)s.",
                           status=provider.status, decision=decision))
+    return note
+
+
+def review(actor: User, provider: Provider, decision: str, note: str | None = None) -> ProviderReview:
+    """The bureau's decision on a provider. Only approved providers are ever matched to orders."""
+    note = check_review(actor, provider, decision, note)
+    sources, target = TRANSITIONS[decision]
     row = ProviderReview(provider_id=provider.id, decision=decision, note=note, from_status=provider.status,
                          to_status=target, actor_id=actor.id)
     db.session.add(row)

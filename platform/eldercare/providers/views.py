@@ -13,7 +13,7 @@ from ..extensions import db
 from ..i18n import WEEKDAY_NAMES
 from ..regions.models import Region
 from ..web.context import provider_status_name
-from ..web.forms import flash_outcome, submit
+from ..web.forms import by_form_field, flash_outcome, submit
 from . import caregivers, services
 from .caregivers import is_expired
 from .models import CERTIFICATE_KINDS, STATUSES, Caregiver, Provider, ProviderDocument
@@ -50,12 +50,8 @@ def _only(*roles):
 
 def _page_errors(errors: dict) -> dict:
     """Errors by form field: list positions ("service_areas.0", "certificates.0.kind") fold into their field."""
-    folded: dict = {}
-    for field, messages in errors.items():
-        parts = field.split(".")
-        name = "cert_" + parts[2] if parts[0] == "certificates" and len(parts) > 2 else parts[0]
-        folded.setdefault(name, []).extend(messages)
-    return folded
+    return by_form_field(errors, lambda parts: "cert_" + parts[2] if parts[0] == "certificates" and len(parts) > 2
+                         else parts[0])
 
 
 # The application
@@ -279,6 +275,14 @@ def review(provider_id):
     if not reviews(current_user, provider):
         abort(403)
     form = {k: v for k, v in request.form.items() if k in ("decision", "note") and v.strip()}
+    if form.get("decision") in services.DESTRUCTIVE and request.form.get("confirmed") != "yes":
+        # Final or stopping the provider's work: check it, say what it does, and ask once more.
+        note, errors = submit(lambda: services.check_review(current_user, provider,
+                                                            **ReviewCreateSchema().load(form)), general_field="note")
+        if not errors:
+            return render_template("providers/confirm_review.html", provider=provider, decision=form["decision"],
+                                   note=note)
+        return _detail(visible_provider(provider_id, current_user), _page_errors(errors), request.form, 422)
     decision, errors = submit(lambda: services.review(current_user, provider, **ReviewCreateSchema().load(form)),
                               general_field="note")
     if decision is None:

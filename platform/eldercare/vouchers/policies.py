@@ -17,8 +17,10 @@ UNCHANGED = object()  # amend_policy: valid_to not sent (None means "until repla
 
 def create_policy(actor, *, region_id: int, name: str, valid_from: Month, valid_to: Month | None, tiers: list[dict],
                   categories: list[str], carry_over_months: int = 0,
-                  monthly_budget_fen: int | None = None) -> VoucherPolicy:
-    """A district's policy; refused (409) when it overlaps another policy of the same district."""
+                  monthly_budget_fen: int | None = None, supersede: bool = False) -> VoucherPolicy:
+    """A district's policy; refused (409) when it overlaps another policy of the same district. With `supersede`
+    the district's open-ended policy ("until replaced") that began earlier ends the month before this one begins
+    (as amend_policy ends it: not before a month it paid in), so that the new one follows it."""
     errors: dict[str, list] = {}
     district = db.session.get(Region, region_id)
     if district is None or district.level != "district":
@@ -38,6 +40,8 @@ def create_policy(actor, *, region_id: int, name: str, valid_from: Month, valid_
                                 else _l("Say which categories vouchers pay for.")]
     if errors:
         raise Invalid(_l("The policy is not valid."), errors)
+    if supersede:
+        _supersede(actor, region_id, valid_from)
     _refuse_overlap(region_id, start, end, field="valid_from")
     policy = VoucherPolicy(region_id=region_id, name=name, valid_from=start, valid_to=end,
                            carry_over_months=carry_over_months, monthly_budget_fen=monthly_budget_fen,
@@ -48,6 +52,20 @@ def create_policy(actor, *, region_id: int, name: str, valid_from: Month, valid_
     record("voucher_policy.created", policy, actor=actor, region_id=region_id, valid_from=start.isoformat(),
            valid_to=end.isoformat() if end else None, tiers=tiers, categories=categories)
     return policy
+
+
+def _supersede(actor, region_id: int, valid_from: Month) -> None:
+    """End the district's open-ended policy that began before `valid_from` the month before it."""
+    current = db.session.scalar(select(VoucherPolicy).where(
+        VoucherPolicy.region_id == region_id, VoucherPolicy.valid_to.is_(None),
+        VoucherPolicy.valid_from < valid_from.first_day))
+    if current is None:
+        message = _l("The district has no policy running until replaced that began before this one.")
+        raise Conflict(message, {"supersede": [message]})
+    try:
+        amend_policy(actor, current, valid_to=valid_from.previous())
+    except Conflict as refusal:  # it paid in a month the new one would take: say so beside the first month
+        raise Conflict(refusal.message, {"valid_from": refusal.errors.get("valid_to", [refusal.message])}) from None
 
 
 def _may_set(actor, region_id: int) -> None:
@@ -127,6 +145,8 @@ def amend_policy(actor, policy: VoucherPolicy, *, valid_to=UNCHANGED, tiers: lis
             message = _l("Vouchers were issued under this policy (%(months)s): end it, and set a new policy with "
                          "the new tiers from the next month.", months=", ".join(issued))
             raise Conflict(message, {"tiers": [message]})
+        policy.tiers = []
+        db.session.flush()  # the old rows go first: a tier kept with a new amount has the same (level, hardship)
         policy.tiers = [VoucherTier(**t) for t in tiers]
     db.session.flush()
     record("voucher_policy.amended", policy, actor=actor, before=before,

@@ -22,6 +22,9 @@ class PolicyCreateSchema(ma.Schema):
     categories = ma.fields.List(ma.fields.String(), required=True)
     carry_over_months = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=12))
     monthly_budget_fen = ma.fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    supersede = ma.fields.Boolean(load_default=False, metadata={
+        "description": "end the district's open-ended policy the month before this one begins (409 if it paid "
+                       "vouchers in a later month)"})
 
 
 class PolicyAmendSchema(ma.Schema):

@@ -28,6 +28,14 @@ def submit(action: Callable, *, general_field: str = "form"):
     return None, {field: [_(str(m)) for m in messages] for field, messages in errors.items()}
 
 
+def by_form_field(errors: dict, name=lambda parts: parts[0]) -> dict:
+    """Errors by form field: list positions ("tiers.0.hardship") fold into the field `name` gives their parts."""
+    folded: dict = {}
+    for field, messages in errors.items():
+        folded.setdefault(name(field.split(".")), []).extend(messages)
+    return folded
+
+
 def row_id(value) -> int | None:
     """A form or query value as a row id, or None when it cannot be one (not a number, or out of range)."""
     try:
