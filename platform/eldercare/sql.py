@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 
-from sqlalchemy import Column, Integer, Table, any_, bindparam, text, update
+from sqlalchemy import Column, Integer, Table, any_, bindparam, func, null, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeEngine
 
@@ -57,6 +57,43 @@ def insert_rows(table: Table, rows: list[dict], *, returning: Iterable[str] = ()
         return []
     sql, params = _pg_insert(table, rows, conflict=conflict, returning=returning)
     return _connection().execute(text(sql), params).all()
+
+
+def next_id(table: Table):
+    """A column giving a new id of `table`'s rows before the row is written (PostgreSQL's sequence): a query that
+    reads what a new row needs can take its id too, and the row then joins `together` with the rows that refer to
+    it. NULL on SQLite, where the row takes its id as it is inserted (insert_rows with `returning`)."""
+    if is_postgres():
+        return func.nextval(func.pg_get_serial_sequence(table.name, "id"))
+    return null()
+
+
+def insert_linked(table: Table, rows: list[dict], *, key: str, children: Mapping[Table, tuple[str, list[dict]]]) -> None:
+    """Insert `rows` into `table` and the rows that refer to them, without their ids coming back: a child names its
+    parent by the parent's `key` value, in the column that refers to it (children: {child table: (that column,
+    rows)}). On PostgreSQL the parents' INSERT ... RETURNING and the children's INSERT joined to it are one
+    statement (held by `together`); SQLite reads the parents' ids back and sets them. The keys must be new: one
+    written before raises the unique index's IntegrityError (nothing is skipped silently)."""
+    if not rows:
+        return
+    for one in (table, *children):
+        _refuse_sealed(one)
+    if not is_postgres():
+        ids = dict(insert_rows(table, rows, returning=(key, "id")))
+        for child, (column, child_rows) in children.items():
+            insert_rows(child, [r | {column: ids[r[column]]} for r in child_rows])
+        return
+    held = db.session.info.get(_PENDING)
+    parent = f"w{len(held) if held is not None else 0}"  # its name among the statements as _execute_together runs them
+    statements = [_pg_insert(table, rows, name=_fresh("parents"), returning=("id", key))]
+    for n, (child, (column, child_rows)) in enumerate(children.items()):
+        if child_rows:
+            statements.append(_pg_insert_child(child, child_rows, column, parent, key, table.c[key],
+                                               name=_fresh(f"children{n}")))
+    if held is not None:
+        held += statements
+    else:
+        _execute_together(statements)
 
 
 def insert_many(parts: Mapping[Table, list[dict]]) -> None:
@@ -309,6 +346,18 @@ def _pg_insert(table: Table, rows: list[dict], *, name: str = "rows", conflict=N
     document = json.dumps([row | defaults for row in rows] if defaults else rows, default=_plain,
                           ensure_ascii=False, separators=(",", ":"))
     return sql, {name: document}
+
+
+def _pg_insert_child(table: Table, rows: list[dict], column: str, parent: str, key: str, key_column, *, name: str):
+    """The INSERT of rows that name their parent (the statement `parent`'s RETURNING id, key) by its key in
+    `column`, for `insert_linked`."""
+    names = list(rows[0])
+    shape = ", ".join(f"{n} {_pg_type(key_column if n == column else table.c[n])}" for n in names)
+    picked = ", ".join("p.id" if n == column else f"x.{n}" for n in names)
+    document = json.dumps(rows, default=_plain, ensure_ascii=False, separators=(",", ":"))
+    return (f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {picked} "  # nosec B608
+            f"FROM json_to_recordset(CAST(:{name} AS json)) AS x({shape}) JOIN {parent} p ON p.{key} = x.{column}",
+            {name: document})
 
 
 @lru_cache(maxsize=512)

@@ -62,9 +62,11 @@ def drafts(monkeypatch):
 
 
 def moved(draft: new_orders.Draft, weeks: int) -> new_orders.Draft:
-    """The same order, `weeks` later (a live order's slot is unique)."""
+    """The same order, `weeks` later (a live order's slot is unique), as a new order: without the id a booking's
+    draft took beforehand (sql.next_id)."""
     later = timedelta(weeks=weeks)
-    return replace(draft, values=draft.values | dict(scheduled_start=draft.values["scheduled_start"] + later,
+    values = {k: v for k, v in draft.values.items() if k != "id"}
+    return replace(draft, values=values | dict(scheduled_start=draft.values["scheduled_start"] + later,
                                                      scheduled_end=draft.values["scheduled_end"] + later))
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import clock
+from .. import clock, sql
 from ..catalog.models import Item
 from ..elders.models import Elder
 from ..elders.registry import ensure_bookable
@@ -40,7 +40,8 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
     now = now or clock.now()
     if plan is None and (actor is None or actor.role not in BOOKING_ROLES):
         raise Forbidden(_l("Your role cannot book services."))
-    elder, item, duplicate = _booking_facts(None if plan is not None else actor, elder_id, item_id, scheduled_start)
+    elder, item, duplicate, order_id = _booking_facts(None if plan is not None else actor, elder_id, item_id,
+                                                      scheduled_start)
     ensure_bookable(elder)
     check_visit(item, scheduled_start, quantity, now=now)
     scheduled_start = scheduled_start.astimezone(UTC)  # as stored, and as every answer gives it
@@ -51,7 +52,7 @@ def book(actor, *, elder_id: int, item_id: int, scheduled_start: datetime, quant
     end = end_of(item, scheduled_start, quantity)
     candidates = rank(Need.build(elder, item, scheduled_start, end, preferred_provider_id))
     first = candidates[0] if candidates else None
-    values = dict(elder_id=elder.id, item_id=item.id, scheduled_start=scheduled_start, scheduled_end=end,
+    values = dict(id=order_id, elder_id=elder.id, item_id=item.id, scheduled_start=scheduled_start, scheduled_end=end,
                   quantity=quantity, price_fen=price, voucher_fen=voucher, copay_fen=price - voucher,
                   copay_paid_fen=0, copay_refunded_fen=0,  # nothing paid yet (and the answer says so)
                   pay_with=pay_with, note=note, preferred_provider_id=preferred_provider_id,
@@ -93,9 +94,9 @@ def as_answered(order: new_orders.Written, at: datetime, actor) -> WorkOrder:
 
 def _booking_facts(viewer, elder_id: int, item_id: int, start: datetime):
     """The elder (404 unless `viewer` may see them; None: the scheduler, for a care plan), the item with its
-    category (None if there is none) and the live order already holding the slot, in one query: a booking's
-    reads cost more in round trips than in work."""
-    stmt = _facts_statement()
+    category (None if there is none), the live order already holding the slot and the new order's id (None on
+    SQLite: sql.next_id), in one query: a booking's reads cost more in round trips than in work."""
+    stmt = _facts_statement(sql.is_postgres())
     if viewer is not None and not sees_every_elder(viewer):  # a new statement costs its cache key again
         stmt = stmt.where(visible_condition(viewer))
     start = start if start.tzinfo is not None else None  # a time without its offset is refused just after
@@ -106,12 +107,12 @@ def _booking_facts(viewer, elder_id: int, item_id: int, start: datetime):
 
 
 @cache
-def _facts_statement():
-    """Built once; the item comes with its category, which dispatch reads."""
+def _facts_statement(_postgres: bool):
+    """Built once per database; the item comes with its category, which dispatch reads."""
     holder = (select(WorkOrder.id).where(WorkOrder.elder_id == Elder.id, WorkOrder.item_id == bindparam("item_id"),
                                          WorkOrder.scheduled_start == bindparam("start"), LIVE)
               .limit(1).scalar_subquery())
-    return (select(Elder, Item, holder).select_from(Elder).outerjoin(Item, Item.id == bindparam("item_id"))
+    return (select(Elder, Item, holder, sql.next_id(WorkOrder.__table__)).select_from(Elder).outerjoin(Item, Item.id == bindparam("item_id"))
             .outerjoin(Item.category).options(contains_eager(Item.category))
             .where(Elder.id == bindparam("elder_id")))
 

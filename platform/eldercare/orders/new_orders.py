@@ -155,7 +155,7 @@ def write(drafts: list[Draft], *, actor=None, short: str = "raise") -> Result:
         # The orders and the holds' transactions first (their ids are needed); the rest, the ledger entries and
         # balances included, in one statement on PostgreSQL.
         with sql.together():
-            written = _insert_orders(drafts, result)
+            written = _insert_orders(drafts, result, held=short == "raise")
             written = _hold(written, accounts, actor, result.at, short, result)
             sql.insert_many(_children(written, actor, result.at))
     except IntegrityError as error:  # the balances' CHECK, met when the held statement ran
@@ -192,12 +192,18 @@ def _children(written: list[Written], actor, at: datetime) -> dict:
             AuditEvent.__table__: audit.rows(events), Notification.__table__: notices(steps, at=at)}
 
 
-def _insert_orders(drafts: list[Draft], result: Result) -> list[Written]:
+def _insert_orders(drafts: list[Draft], result: Result, *, held: bool) -> list[Written]:
     """The orders' rows, with their ids; a care plan's order for a day it has one already is skipped (the
-    unique key waits for a concurrent run's, committed or not)."""
+    unique key waits for a concurrent run's, committed or not). Drafts that took their ids beforehand (a
+    booking's, with its facts: sql.next_id) are `held` for the one statement of `together` (when no hold can be
+    refused and its order taken out again), and a care plan's order made already raises its unique key's
+    IntegrityError instead."""
     keys = list(dict.fromkeys(k for d in drafts for k in d.values))  # every row has the same columns
     rows = [d.values if len(d.values) == len(keys) else {k: d.values[k] if k in d.values else _default(k) for k in keys}
             for d in drafts]
+    if held and all(d.values.get("id") is not None for d in drafts):
+        sql.insert_rows(WorkOrder.__table__, rows)
+        return [Written(d.values["id"], d) for d in drafts]
     ids = {(elder_id, item_id, _naive_utc(start)): order_id for order_id, elder_id, item_id, start in sql.insert_rows(
         WorkOrder.__table__, rows, returning=("id", "elder_id", "item_id", "scheduled_start"),
         conflict=["care_plan_id", "plan_date"])}
@@ -223,12 +229,12 @@ def _hold(written: list[Written], accounts: dict, actor, at: datetime, short: st
                            accounts["elder_held", w.values["elder_id"]], actor_id=actor_id) for w in holding]
     served = [w for w in holding if w.values["status"] == "completed"]
     if short == "raise":  # all or nothing: the captures go in the same call
-        ledger.post_many(holds + _captures(served, accounts, actor_id), now=at)
+        ledger.post_many(holds + _captures(served, accounts, actor_id), now=at, fresh=True)
         return written
     if served:
         # Inside sql.together a second ledger call would move the same balances twice in one statement.
         raise ValueError("orders born completed are written with short='raise', their hold and capture in one call")
-    posted = ledger.post_many(holds, short=short, now=at)
+    posted = ledger.post_many(holds, short=short, now=at, fresh=True)
     refused = {m.order_id for m in posted.short}
     if not refused:
         return written

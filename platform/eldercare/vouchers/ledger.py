@@ -122,7 +122,7 @@ class Posted:
 
 
 def post_many(movements: list[Movement], *, short: str = "raise", now: datetime | None = None,
-              communities: dict[int, int] | None = None) -> Posted:
+              communities: dict[int, int] | None = None, fresh: bool = False) -> Posted:
     """Record balanced movements, set-based: every voucher fen moves through here (issue, hold, release,
     capture, lapse, reversal, settlement). A key posted before is skipped (idempotent retries). What issue and
     lapse movements move on elders' available accounts is added to the month's summary by community
@@ -133,7 +133,11 @@ def post_many(movements: list[Movement], *, short: str = "raise", now: datetime 
     the database applies even to racing writers. `short="raise"`: Overdrawn (409), and the caller's
     transaction must roll back. `short="skip"` (a batch that refuses some and writes the rest): the debited
     accounts are locked first, in id order, and the movements that their balances cannot cover, taken in the
-    order given, are left out and returned in `short`."""
+    order given, are left out and returned in `short`.
+
+    `fresh`: the keys are new (they name orders written in the same transaction), so nothing needs reading back:
+    the transactions and their entries are written as one statement, held by sql.together with the order
+    writer's, and a key posted before raises rather than being skipped."""
     result = Posted()
     if not movements:
         return result
@@ -149,19 +153,28 @@ def post_many(movements: list[Movement], *, short: str = "raise", now: datetime 
     elif short != "raise":
         raise ValueError(short)
     now = now or clock.now()
-    ids = dict(sql.insert_rows(LedgerTransaction.__table__, [
-        dict(kind=m.kind, key=m.key, period=m.period, elder_id=m.elder_id, order_id=m.order_id,
-             amount_fen=m.amount_fen, memo=m.memo, actor_id=m.actor_id, created_at=now) for m in movements],
-        returning=("key", "id"), conflict=["key"]))
-    for m in movements:
-        (result.posted if m.key in ids else result.already).append(m)
+    transactions = [dict(kind=m.kind, key=m.key, period=m.period, elder_id=m.elder_id, order_id=m.order_id,
+                         amount_fen=m.amount_fen, memo=m.memo, actor_id=m.actor_id, created_at=now) for m in movements]
+    if fresh:
+        ids = None
+        result.posted = movements
+    else:
+        ids = dict(sql.insert_rows(LedgerTransaction.__table__, transactions, returning=("key", "id"), conflict=["key"]))
+        for m in movements:
+            (result.posted if m.key in ids else result.already).append(m)
     entries, deltas = [], defaultdict(int)
     for m in result.posted:
         for account_id, amount in m.moves:
             if amount:
-                entries.append(dict(transaction_id=ids[m.key], account_id=account_id, amount_fen=amount))
+                # Fresh: the entry names its transaction by key, and the statement finds the id.
+                entries.append(dict(transaction_id=m.key if ids is None else ids[m.key], account_id=account_id,
+                                    amount_fen=amount))
                 deltas[account_id] += amount
-    sql.insert_rows(LedgerEntry.__table__, entries)
+    if fresh:
+        sql.insert_linked(LedgerTransaction.__table__, transactions, key="key",
+                          children={LedgerEntry.__table__: ("transaction_id", entries)})
+    else:
+        sql.insert_rows(LedgerEntry.__table__, entries)
     try:
         sql.add_to_balances(LedgerAccount.__table__, deltas)
     except IntegrityError as error:
