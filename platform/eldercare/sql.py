@@ -68,7 +68,8 @@ def next_id(table: Table):
     return null()
 
 
-def insert_linked(table: Table, rows: list[dict], *, key: str, children: Mapping[Table, tuple[str, list[dict]]]) -> None:
+def insert_linked(table: Table, rows: list[dict], *, key: str,
+                  children: Mapping[Table, tuple[str, list[dict]]]) -> None:
     """Insert `rows` into `table` and the rows that refer to them, without their ids coming back: a child names its
     parent by the parent's `key` value, in the column that refers to it (children: {child table: (that column,
     rows)}). On PostgreSQL the parents' INSERT ... RETURNING and the children's INSERT joined to it are one

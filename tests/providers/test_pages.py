@@ -93,8 +93,11 @@ def test_wrong_roles_get_403(pages, place):
     assert pages.client.get("/provider/caregivers").status_code == 403
 
 
-def test_home_pages_link_to_the_provider_pages(pages, place):
+def test_home_pages_link_to_the_provider_pages(pages, api, place):
     pages.login(place.applicant.username)
+    html = pages.client.get("/").get_data(as_text=True)
+    assert 'href="/provider/application"' in html  # before applying, only the application leads anywhere
+    api.as_(place.applicant).post("/api/v1/providers", json=application(place))
     html = pages.client.get("/").get_data(as_text=True)
     assert 'href="/provider/application"' in html and 'href="/provider/caregivers"' in html
     pages.logout()
@@ -117,8 +120,8 @@ def test_the_roster_shows_working_hours_and_takes_a_caregiver_off_and_back(pages
     carer = db.session.scalar(select(Caregiver))
     html = pages.client.get("/provider/caregivers").get_data(as_text=True)
     assert html.count("08:00–18:00") == 7  # no rota given: every day
-    off = pages.client.post(f"/provider/caregivers/{carer.id}/active", data={"csrf_token": token, "active": "no"},
-                            follow_redirects=True)
+    off = pages.client.post(f"/provider/caregivers/{carer.id}/active",
+                            data={"csrf_token": token, "active": "no", "confirmed": "yes"}, follow_redirects=True)
     assert "已停用" in off.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Caregiver, carer.id).active is False

@@ -36,7 +36,15 @@ MESSAGES = {
     "completed": _l("%(item)s for %(elder)s is done. Please confirm the visit and rate it."),
     "escalated": _l("No provider took order %(order)s (%(item)s for %(elder)s, %(when)s): it needs an operator."),
     "cancelled": _l("Order %(order)s (%(item)s, %(when)s) was cancelled. Nobody needs to go."),
+    # The bureau's decision on a provider (provider_<decision>), to its administrators: no order.
+    "provider_approve": _l("The bureau approved %(provider)s. Work orders can now be offered to you."),
+    "provider_reject": _l("The bureau turned down the application of %(provider)s: %(note)s"),
+    "provider_needs_info": _l("The bureau asks %(provider)s for more: %(note)s Send it from your organisation's "
+                              "page."),
+    "provider_suspend": _l("The bureau suspended %(provider)s: %(note)s No new work orders are offered to you."),
+    "provider_reinstate": _l("The bureau reinstated %(provider)s: %(note)s Work orders are offered to you again."),
 }
+PROVIDER_KINDS = tuple(kind for kind in MESSAGES if kind.startswith("provider_"))
 # The status an order reaches -> the notification it sends (dispatched: each new offer).
 ON_STATUS = {"dispatched": "offered", "accepted": "accepted", "in_service": "checked_in",
              "completed": "completed", "escalated": "escalated", "cancelled": "cancelled"}
@@ -196,6 +204,18 @@ def notify(user_ids, kind: str, order, **extra) -> int:
     db.session.execute(insert(Notification), [dict(user_id=u, kind=kind, order_id=order.id, facts=facts,
                                                    created_at=now) for u in user_ids])
     return len(user_ids)
+
+
+def tell_provider(provider, decision: str, note: str | None) -> int:
+    """Tell the provider's active administrators the bureau's decision on it; returns how many were told."""
+    kind = f"provider_{decision}"
+    users = audiences({("admins", provider.id)}).get(("admins", provider.id), [])
+    if kind not in MESSAGES or not users:
+        return 0
+    facts = dict(provider=provider.name, note=note or "")
+    db.session.execute(insert(Notification), [dict(user_id=u, kind=kind, order_id=None, facts=facts,
+                                                   created_at=clock.now()) for u in users])
+    return len(users)
 
 
 def elder_side(order) -> list[int]:

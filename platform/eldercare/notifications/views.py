@@ -15,7 +15,7 @@ def unread_notifications():
     """The count shown beside the link in the page header."""
     if not current_user.is_authenticated:
         return {}
-    return {"unread_notifications": services.unread_count(current_user)}
+    return {"unread_notifications": services.unread_count(current_user), "notification_text": services.text}
 
 
 @bp.route("")
@@ -23,7 +23,7 @@ def unread_notifications():
 def inbox():
     notifications = db.session.scalars(services.mine(current_user).limit(PAGE_SIZE)).all()
     return render_template("notifications/inbox.html", notifications=notifications,
-                           notification_text=services.text)
+                           provider_kinds=services.PROVIDER_KINDS)
 
 
 @bp.route("/read-all", methods=["POST"])
@@ -37,9 +37,11 @@ def read_all():
 @bp.route("/<int:notification_id>/open", methods=["POST"])
 @login_required
 def open_one(notification_id):
-    """Mark it read and go to its order."""
+    """Mark it read and go to its order (or, for the bureau's decision on a provider, the organisation's page)."""
     notification = services.get_mine(current_user, notification_id)
     services.mark_read(current_user, notification_id)
     if notification.order_id:
         return redirect(url_for("order_pages.detail", order_id=notification.order_id))
+    if notification.kind in services.PROVIDER_KINDS:  # the bureau's decision: the organisation's page says more
+        return redirect(url_for("provider_pages.application"))
     return redirect(url_for(".inbox"))

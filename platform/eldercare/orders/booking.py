@@ -112,8 +112,9 @@ def _facts_statement(_postgres: bool):
     holder = (select(WorkOrder.id).where(WorkOrder.elder_id == Elder.id, WorkOrder.item_id == bindparam("item_id"),
                                          WorkOrder.scheduled_start == bindparam("start"), LIVE)
               .limit(1).scalar_subquery())
-    return (select(Elder, Item, holder, sql.next_id(WorkOrder.__table__)).select_from(Elder).outerjoin(Item, Item.id == bindparam("item_id"))
-            .outerjoin(Item.category).options(contains_eager(Item.category))
+    return (select(Elder, Item, holder, sql.next_id(WorkOrder.__table__)).select_from(Elder)
+            .outerjoin(Item, Item.id == bindparam("item_id")).outerjoin(Item.category)
+            .options(contains_eager(Item.category))
             .where(Elder.id == bindparam("elder_id")))
 
 

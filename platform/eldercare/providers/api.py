@@ -67,7 +67,8 @@ def get_provider(provider_id):
 @blp.arguments(ProviderFieldsSchema)
 @blp.response(200, ProviderSchema)
 def update_provider(data, provider_id):
-    """Edit the application while it waits for review; once approved, only phone, address, radius and prices."""
+    """Edit the application while it waits for review; once approved, its categories, streets within its district,
+    phone, address, radius and prices."""
     provider = services.update_provider(current_user, visible_provider(provider_id, current_user), data)
     return as_stored(provider)
 

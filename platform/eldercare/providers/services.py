@@ -18,6 +18,7 @@ from ..db import utcnow
 from ..errors import Conflict, Forbidden, Invalid, invalid
 from ..extensions import db
 from ..geo import CHINA_LAT, CHINA_LNG
+from ..notifications.services import tell_provider
 from ..regions.models import Region
 from .models import Provider, ProviderDocument, ProviderPrice, ProviderReview
 from .scope import is_overseer, require_own_admin, reviews
@@ -31,8 +32,9 @@ LANDLINE_RE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}\Z")
 RADIUS_M = (500, 20000)
 APPLICATION_FIELDS = ("name", "license_no", "categories", "service_areas", "base_lat", "base_lng",
                       "service_radius_m", "phone", "address", "prices")
-# What an approved provider may still change without a new review.
-APPROVED_EDITABLE = ("phone", "address", "service_radius_m", "prices")
+# What an approved provider may still change without a new review: what it offers and where within its district,
+# its prices and how to reach it. Its name, licence, base and district were what the bureau approved.
+APPROVED_EDITABLE = ("categories", "service_areas", "phone", "address", "service_radius_m", "prices")
 EDITABLE_STATUSES = ("pending", "needs_info")
 
 # decision: (the statuses it may be taken from, the status it leads to)
@@ -146,6 +148,11 @@ def _replace_prices(provider: Provider, prices: list[dict]) -> None:
         db.session.add(ProviderPrice(provider_id=provider.id, item_id=price["item_id"], price_fen=price["price_fen"]))
 
 
+def _items_in(category_codes) -> set[int]:
+    return set(db.session.scalars(select(Item.id).join(Category, Category.id == Item.category_id)
+                                  .where(Category.code.in_(list(category_codes or [])))))
+
+
 def apply(actor: User, fields: dict) -> Provider:
     """A provider administrator applies to serve: the provider starts pending the bureau's review, and the
     applicant's account is linked to it."""
@@ -190,19 +197,30 @@ def current_fields(provider: Provider) -> dict:
 
 def update_provider(actor: User, provider: Provider, changes: dict) -> Provider:
     """Edit the application while it waits for review (a provider asked for more goes back to pending), or,
-    once approved, the phone, address, radius and prices."""
+    once approved, the categories (their prices go with a category given up), the streets within its district,
+    the phone, address, radius and prices."""
     require_own_admin(actor, provider)
     changes = {k: v for k, v in _normalise(changes).items() if k in APPLICATION_FIELDS}
     if provider.status == "approved":
         locked = sorted(set(changes) - set(APPROVED_EDITABLE))
         if locked:
-            raise Conflict(_l("An approved provider can change only its phone, address, radius and prices."),
+            raise Conflict(_l("An approved provider can change only its services, streets, phone, address, radius "
+                              "and prices."),
                            {field: [_l("Cannot change after approval.")] for field in locked})
     elif provider.status not in EDITABLE_STATUSES:
         raise Conflict(_l("A provider that is %(status)s cannot be edited.", status=provider.status))
     before = current_fields(provider)
     merged = before | changes
+    if "categories" in changes and "prices" not in changes:
+        # Prices of the items of a category no longer offered go with it.
+        kept = _items_in(merged["categories"])
+        merged["prices"] = [p for p in before["prices"] if p["item_id"] in kept]
+        changes["prices"] = merged["prices"]
     errors, found = _check(merged)
+    if provider.status == "approved" and "service_areas" in changes and not errors.get("service_areas") and any(
+            street.parent_id != provider.district_id for street in found["streets"]):
+        errors["service_areas"] = [_l("Streets of another district need a new application to that district's "
+                                      "bureau.")]
     if errors:
         raise Invalid(_l("The application is not complete or not valid."), errors)
     if "license_no" in changes and _license_taken(merged["license_no"], provider.id):
@@ -258,6 +276,7 @@ def review(actor: User, provider: Provider, decision: str, note: str | None = No
     db.session.flush()
     record("provider.reviewed", provider, actor=actor, decision=decision, from_status=row.from_status,
            to_status=target, note=note, before=dict(status=row.from_status), after=dict(status=target))
+    tell_provider(provider, decision, note)
     return row
 
 
@@ -281,7 +300,8 @@ def document_path(document: ProviderDocument) -> Path:
 
 
 def add_document(actor: User, provider: Provider, kind: str | None, upload) -> ProviderDocument:
-    """Keep a document sent with the application: PDF, JPEG or PNG, at most 5 MB."""
+    """Keep a document sent with the application: PDF, JPEG or PNG, at most 5 MB. A provider the bureau asked for
+    more goes back to waiting for review, as when it edits the application."""
     require_own_admin(actor, provider)
     kind = (kind or "").strip()
     if not kind or len(kind) > 40:
@@ -306,7 +326,10 @@ def add_document(actor: User, provider: Provider, kind: str | None, upload) -> P
     document = ProviderDocument(provider_id=provider.id, kind=kind, filename=filename, content_type=content_type,
                                 size_bytes=len(data), sha256=digest)
     db.session.add(document)
+    resubmitted = provider.status == "needs_info"
+    if resubmitted:
+        provider.status = "pending"
     db.session.flush()
     record("provider.document_added", provider, actor=actor, document_id=document.id, kind=kind,
-           sha256=digest, size_bytes=len(data))
+           sha256=digest, size_bytes=len(data), resubmitted=resubmitted)
     return document

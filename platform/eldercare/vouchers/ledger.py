@@ -159,7 +159,8 @@ def post_many(movements: list[Movement], *, short: str = "raise", now: datetime 
         ids = None
         result.posted = movements
     else:
-        ids = dict(sql.insert_rows(LedgerTransaction.__table__, transactions, returning=("key", "id"), conflict=["key"]))
+        ids = dict(sql.insert_rows(LedgerTransaction.__table__, transactions, returning=("key", "id"),
+                                   conflict=["key"]))
         for m in movements:
             (result.posted if m.key in ids else result.already).append(m)
     entries, deltas = [], defaultdict(int)

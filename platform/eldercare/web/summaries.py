@@ -5,6 +5,7 @@ from ..accounts.models import ROLES, User
 from ..catalog.models import Category, Item
 from ..elders.models import Elder, FamilyLink
 from ..extensions import db
+from ..notifications.services import mine
 from ..orders.models import WorkOrder
 from ..providers.models import Caregiver, Provider, provider_areas
 from ..regions.services import descendant_ids
@@ -34,14 +35,18 @@ def _region_facts(user: User) -> dict:
     return {"region": region, "elder_count": elders, "provider_count": providers}
 
 
+NEWS = 3  # unread notifications shown on a provider's home page
+
+
 def _provider_facts(user: User) -> dict:
     provider = user.provider
     if provider is None:
-        return {"provider": None}
+        return {"provider": None, "news": []}
     caregivers = db.session.scalar(
         select(func.count(Caregiver.id)).where(Caregiver.provider_id == provider.id, Caregiver.active.is_(True))
     )
-    return {"provider": provider, "caregiver_count": caregivers}
+    news = db.session.scalars(mine(user, unread_only=True).limit(NEWS)).all() if user.role == "provider_admin" else []
+    return {"provider": provider, "caregiver_count": caregivers, "news": news}
 
 
 QUICK_ITEMS = 4  # services offered on an elder's or family's home page, one tap from the booking's time
