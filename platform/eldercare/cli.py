@@ -58,7 +58,7 @@ def create_user_command(role, username, region_id, provider_id, password):
                            scope_region_id=region_id, provider_id=provider_id)
     except ServiceError as error:
         db.session.rollback()
-        fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())
+        fields = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in error.errors.items())
         raise click.ClickException(fields or error.message) from None
     db.session.commit()
     click.echo(f"Created {user.role} account {user.username!r} (id {user.id}).")

@@ -33,13 +33,23 @@ def test_deactivate_reactivate_and_a_new_password_shown_once(pages):
     admin, someone = UserFactory(role="admin"), UserFactory(role="family")
     pages.login(admin.username)
     token = pages.token(f"/admin/accounts/{someone.id}")
-    pages.client.post(f"/admin/accounts/{someone.id}/active", data={"csrf_token": token, "active": "no"})
+    asked = pages.client.post(f"/admin/accounts/{someone.id}/active", data={"csrf_token": token, "active": "no"})
+    assert asked.status_code == 200 and "停用账号" in asked.get_data(as_text=True)  # asked again first
+    db.session.refresh(someone)
+    assert someone.active is True
+    pages.client.post(f"/admin/accounts/{someone.id}/active",
+                      data={"csrf_token": token, "active": "no", "confirmed": "yes"})
     db.session.refresh(someone)
     assert someone.active is False
     pages.client.post(f"/admin/accounts/{someone.id}/active", data={"csrf_token": token, "active": "yes"})
     db.session.refresh(someone)
     assert someone.active is True
-    shown = pages.client.post(f"/admin/accounts/{someone.id}/password", data={"csrf_token": token})
+    hash_before = someone.password_hash
+    asked = pages.client.post(f"/admin/accounts/{someone.id}/password", data={"csrf_token": token})
+    assert "新密码只显示这一次" not in asked.get_data(as_text=True)
+    db.session.refresh(someone)
+    assert someone.password_hash == hash_before
+    shown = pages.client.post(f"/admin/accounts/{someone.id}/password", data={"csrf_token": token, "confirmed": "yes"})
     html = shown.get_data(as_text=True)
     assert shown.status_code == 200 and "新密码只显示这一次" in html
     again = pages.client.get(f"/admin/accounts/{someone.id}").get_data(as_text=True)
@@ -53,7 +63,8 @@ def test_the_last_admin_cannot_be_deactivated(pages):
     db.session.commit()
     pages.login(admin.username)
     token = pages.token(f"/admin/accounts/{admin.id}")
-    pages.client.post(f"/admin/accounts/{admin.id}/active", data={"csrf_token": token, "active": "no"})
+    pages.client.post(f"/admin/accounts/{admin.id}/active",
+                      data={"csrf_token": token, "active": "no", "confirmed": "yes"})
     db.session.refresh(admin)
     assert admin.active is True
 
@@ -73,3 +84,23 @@ def test_a_long_list_pages_keeping_the_role_chosen(pages):
     assert 'href="/admin/accounts?page=2&amp;role=family"' in first and "第1页，共2页" in first
     second = pages.client.get("/admin/accounts", query_string={"role": "family", "page": 2}).get_data(as_text=True)
     assert 'href="/admin/accounts?page=1&amp;role=family"' in second
+
+
+def test_the_admin_changes_an_accounts_role_and_scope(pages, place):
+    admin = UserFactory(role="admin")
+    someone = UserFactory(role="operator", scope_region_id=place.street_a.id)
+    version = someone.session_version or 0
+    pages.login(admin.username)
+    token = pages.token(f"/admin/accounts/{someone.id}")
+    url = f"/admin/accounts/{someone.id}/scope"
+    refused = pages.client.post(url, data={"csrf_token": token, "role": "bureau", "scope_region_id": ""})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="scope_region_id-error"' in html and "这个角色需要填写所在区域" in html
+    db.session.refresh(someone)
+    assert (someone.role, someone.scope_region_id) == ("operator", place.street_a.id)
+    moved = pages.client.post(url, data={"csrf_token": token, "role": "bureau",
+                                         "scope_region_id": str(place.district.id)})
+    assert moved.status_code == 302
+    db.session.refresh(someone)
+    assert (someone.role, someone.scope_region_id) == ("bureau", place.district.id)
+    assert someone.session_version > version  # logs in again under the new rights

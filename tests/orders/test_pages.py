@@ -152,12 +152,18 @@ def test_an_operator_moves_and_then_cancels_an_order_from_its_page_and_a_refusal
     assert "服务时间已改约" in moved.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(WorkOrder, order.id).scheduled_start == later
-    no_reason = pages.client.post(f"/orders/{order.id}/cancel", data={"reason": " ", "csrf_token": token},
-                                  follow_redirects=True)
+    no_reason = pages.client.post(f"/orders/{order.id}/cancel", data={"reason": " ", "csrf_token": token,
+                                                                     "confirmed": "yes"}, follow_redirects=True)
     assert "取消原因" in no_reason.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(WorkOrder, order.id).status != "cancelled"
-    pages.client.post(f"/orders/{order.id}/cancel", data={"reason": "家属已自行安排", "csrf_token": token})
+    asked = pages.client.post(f"/orders/{order.id}/cancel", data={"reason": "家属已自行安排", "csrf_token": token})
+    asked = asked.get_data(as_text=True)  # cancelling cannot be undone: the page asks again, the reason kept
+    assert "确定取消工单" in asked and 'value="家属已自行安排"' in asked
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, order.id).status != "cancelled"
+    pages.client.post(f"/orders/{order.id}/cancel", data={"reason": "家属已自行安排", "csrf_token": token,
+                                                          "confirmed": "yes"})
     db.session.expire_all()
     assert db.session.get(WorkOrder, order.id).status == "cancelled"
     html = pages.client.get(f"/orders/{order.id}").get_data(as_text=True)

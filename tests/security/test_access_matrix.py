@@ -639,6 +639,7 @@ EXPECTED = {
     ("GET", "/admin/accounts/<int:user_id>"):                                        "login  ok     403    403    403    403    403    403    403    403",
     ("POST", "/admin/accounts/<int:user_id>/active"):                                "login  ok     403    403    403    403    403    403    403    403",
     ("POST", "/admin/accounts/<int:user_id>/password"):                              "login  ok     403    403    403    403    403    403    403    403",
+    ("POST", "/admin/accounts/<int:user_id>/scope"):                                 "login  ok     403    403    403    403    403    403    403    403",
     ("GET", "/admin/catalogue"):                                                     "login  ok     403    403    403    403    403    403    403    403",
     ("GET", "/admin/catalogue/items/<int:item_id>"):                                 "login  ok     403    403    403    403    403    403    403    403",
     ("POST", "/admin/catalogue/items/<int:item_id>"):                                "login  ok     403    403    403    403    403    403    403    403",

@@ -1,5 +1,6 @@
 """The admin's account pages: every account (by role, searched by username or name), a new account with its
-role and scope, and on an account's page: deactivate or reactivate it, or give it a new password shown once.
+role and scope, and on an account's page: change its role and scope, deactivate or reactivate it, or give it a new
+password shown once (deactivating and a new password end the person's sessions: each asks for confirmation first).
 The rules are the account services' (accounts/services.py), as the API's /users use them."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,7 +14,7 @@ from ..web.context import role_name
 from ..web.forms import flash_outcome, submit
 from . import services
 from .models import ROLES, User
-from .schemas import UserCreateSchema
+from .schemas import UserCreateSchema, UserUpdateSchema
 
 bp = Blueprint("account_admin_pages", __name__)
 PAGE_SIZE = 50
@@ -78,16 +79,52 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
+def _scope_form(user: User) -> dict:
+    return {k: str(getattr(user, k) or "") for k in services.SCOPE_FIELDS}
+
+
+def _account_page(user: User, *, form: dict | None = None, errors: dict | None = None, **extra):
+    return render_template("accounts/admin_account.html", user=user, form=form or _scope_form(user),
+                           errors=errors or {}, **_choices(), **extra)
+
+
 @bp.route("/admin/accounts/<int:user_id>")
 def account(user_id: int):
-    return render_template("accounts/admin_account.html", user=_user_or_404(user_id))
+    """One account: who it is, what it may do, and the admin's actions on it."""
+    return _account_page(_user_or_404(user_id))
+
+
+@bp.route("/admin/accounts/<int:user_id>/scope", methods=["POST"])
+def change_scope(user_id: int):
+    """A new role, region or provider for the account; the person logs in again under the new rights."""
+    user = _user_or_404(user_id)
+    form = {k: request.form.get(k, "").strip() for k in services.SCOPE_FIELDS}
+    data = {"role": form["role"], "scope_region_id": form["scope_region_id"] or None,
+            "provider_id": form["provider_id"] or None}
+    _user, errors = submit(lambda: services.update_user(user, UserUpdateSchema().load(data), actor=current_user),
+                           general_field="role")
+    if errors:
+        return _account_page(user, form=form, errors=errors), 422
+    flash(_("Saved. The person logs in again to work with the new role and area."), "success")
+    return redirect(url_for(".account", user_id=user.id))
+
+
+def _confirm(user: User, action: str, heading: str, effects: list[str], button: str, fields: dict | None = None):
+    """The page that asks again before an action that ends the person's sessions."""
+    return render_template("accounts/admin_confirm.html", user=user, action=action, heading=heading,
+                           effects=effects, button=button, fields=fields or {})
 
 
 @bp.route("/admin/accounts/<int:user_id>/active", methods=["POST"])
 def set_active(user_id: int):
-    """Deactivate an account (its sessions and tokens end at once) or reactivate it."""
+    """Deactivate an account (its sessions and tokens end at once; asked again first) or reactivate it."""
     user = _user_or_404(user_id)
     active = request.form.get("active") == "yes"
+    if not active and request.form.get("confirmed") != "yes":
+        return _confirm(user, "set_active", _("Deactivate the account %(username)s?", username=user.username),
+                        [_("The person is logged out everywhere at once and can no longer log in."),
+                         _("Nothing of the account is deleted: you can let the person log in again later.")],
+                        _("Yes, deactivate"), {"active": "no"})
     _user, errors = submit(lambda: services.update_user(user, {"active": active}, actor=current_user))
     flash_outcome(errors, _("The account can log in again.") if active else _("The account is deactivated."))
     return redirect(url_for(".account", user_id=user.id))
@@ -95,10 +132,16 @@ def set_active(user_id: int):
 
 @bp.route("/admin/accounts/<int:user_id>/password", methods=["POST"])
 def new_password(user_id: int):
-    """A new random password, shown once on the page that answers (never stored in plain text)."""
+    """A new random password (asked again first), shown once on the page that answers (never stored in plain
+    text)."""
     user = _user_or_404(user_id)
+    if request.form.get("confirmed") != "yes":
+        return _confirm(user, "new_password", _("Give %(username)s a new password?", username=user.username),
+                        [_("The old password stops working and the person is logged out everywhere."),
+                         _("The new password is shown once, on the next page: give it to the person.")],
+                        _("Yes, give a new password"))
     generated, errors = submit(lambda: services.reset_password(user, actor=current_user)[0])
     if errors:
         flash_outcome(errors, "")
         return redirect(url_for(".account", user_id=user.id))
-    return render_template("accounts/admin_account.html", user=user, generated=generated)
+    return _account_page(user, generated=generated)

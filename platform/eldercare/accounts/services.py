@@ -139,18 +139,18 @@ def _check_scope(role: str, scope_region_id: int | None, provider_id: int | None
 
     if role in REGION_SCOPED_ROLES:
         if scope_region_id is None:
-            raise invalid("scope_region_id", f"A {role} account needs the region it works in.")
+            raise invalid("scope_region_id", _l("This role needs the region it works in."))
         if db.session.get(Region, scope_region_id) is None:
-            raise invalid("scope_region_id", "No such region.")
+            raise invalid("scope_region_id", _l("No such region."))
     elif scope_region_id is not None:
-        raise invalid("scope_region_id", f"A {role} account has no region scope.")
+        raise invalid("scope_region_id", _l("This role works in no region: leave the region empty."))
     if role in PROVIDER_SCOPED_ROLES:
         if provider_id is None and (provider_needed or role == "point_staff"):
-            raise invalid("provider_id", f"A {role} account needs the provider it works for.")
+            raise invalid("provider_id", _l("This role needs the provider it works for."))
         if provider_id is not None and db.session.get(Provider, provider_id) is None:
-            raise invalid("provider_id", "No such provider.")
+            raise invalid("provider_id", _l("No such provider."))
     elif provider_id is not None:
-        raise invalid("provider_id", f"A {role} account belongs to no provider.")
+        raise invalid("provider_id", _l("This role belongs to no provider: leave the provider empty."))
 
 
 def _username_unavailable() -> Conflict:
@@ -301,7 +301,7 @@ def _check_caregiver_record(user: User, target: dict) -> None:
 
     record_provider = db.session.scalar(select(Caregiver.provider_id).where(Caregiver.user_id == user.id))
     if record_provider is not None and target["role"] == "caregiver" and target["provider_id"] != record_provider:
-        message = "This caregiver's login belongs to its provider's roster; that provider's record cannot move."
+        message = _l("This caregiver's login belongs to its provider's roster; it cannot move to another provider.")
         raise Conflict(message, {"provider_id": [message]})
 
 
@@ -312,7 +312,7 @@ def _keep_an_admin(user: User) -> None:
     admins = db.session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))
                                 .order_by(User.id).with_for_update()).all()
     if not set(admins) - {user.id}:
-        message = "This is the last active admin; make another admin first."
+        message = _l("This is the last active admin; make another admin first.")
         raise Conflict(message, {"role": [message]})
 
 

@@ -125,7 +125,7 @@ DONE = {"assign": _l("Offered to the provider. It answers as to any offer; you w
 @login_required
 def act(order_id, action):
     """An operator's or officer's action on an order before the visit: assign an escalated order to a provider,
-    move the visit, or cancel it (with a reason)."""
+    move the visit, or cancel it (with a reason, after a confirmation page)."""
     if action not in ACTIONS:
         abort(404)
     if current_user.role not in QUEUE_ROLES:
@@ -142,6 +142,8 @@ def act(order_id, action):
         start, errors = local_moment(form.get("day"), form.get("time"))
         if start is not None:
             _result, errors = submit(lambda: lifecycle.reschedule(current_user, order, scheduled_start=start))
+    elif form.get("confirmed") != "yes":  # cancelling cannot be undone: say what it does, then ask again
+        return render_template("orders/confirm_cancel.html", order=order, reason=form.get("reason", "").strip())
     else:
         _result, errors = submit(lambda: lifecycle.cancel(current_user, order, reason=form.get("reason", "")))
     flash_outcome(errors, DONE[action])
