@@ -210,12 +210,13 @@ def test_a_refused_page_form_that_redirects_leaves_nothing(flow, pages, monkeypa
     token = pages.token("/my/orders")
     before = snapshot()
     cancel = f"/my/orders/{f['order']['id']}/cancel"
-    assert pages.client.post(cancel, data={"reason": "住院了", "csrf_token": token}).status_code == 302
+    confirmed = {"reason": "住院了", "csrf_token": token, "confirmed": "yes"}
+    assert pages.client.post(cancel, data=confirmed).status_code == 302
     assert snapshot() == before
     db.session.expire_all()
     assert db.session.get(WorkOrder, f["order"]["id"]).status == "accepted"
     monkeypatch.setattr(holds, "release", real)
-    assert pages.client.post(cancel, data={"reason": "住院了", "csrf_token": token}).status_code == 302
+    assert pages.client.post(cancel, data=confirmed).status_code == 302
     db.session.expire_all()
     assert db.session.get(WorkOrder, f["order"]["id"]).status == "cancelled" and ledger.check().ok
 
@@ -279,7 +280,7 @@ def test_a_failed_commit_of_a_page_form_answers_the_error_page(flow, pages):
     event.listen(Session, "before_commit", fail)
     try:
         response = pages.client.post(f"/my/orders/{f['order']['id']}/cancel",
-                                     data={"reason": "住院了", "csrf_token": token})
+                                     data={"reason": "住院了", "csrf_token": token, "confirmed": "yes"})
     finally:
         event.remove(Session, "before_commit", fail)
     assert response.status_code == 409 and response.mimetype == "text/html"

@@ -168,16 +168,16 @@ def test_the_operator_cancels_an_escalated_order_after_confirming(page, api, cit
     open_from_the_queue(page, order)
     page.get_by_label("取消原因").fill("老人已住院")
     page.get_by_role("button", name="取消工单").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"确定取消工单 {order.id} 吗？")
+    expect(page.get_by_role("heading", level=1)).to_have_text("要取消这个工单吗？")
     checked(page)
-    page.get_by_role("link", name="不取消，保留工单").click()  # changing one's mind cancels nothing
+    page.get_by_role("link", name="不取消，保留预约").click()  # changing one's mind cancels nothing
     expect(page.get_by_role("heading", level=1)).to_contain_text(str(order.id))
     db.session.expire_all()
     assert db.session.get(WorkOrder, order.id).status == "escalated"
     page.get_by_label("取消原因").fill("老人已住院")
     page.get_by_role("button", name="取消工单").click()
     expect(page.get_by_label("取消原因")).to_have_value("老人已住院")  # the reason typed is kept
-    page.get_by_role("button", name="确定取消工单").click()
+    page.get_by_role("button", name="是的，取消这个工单").click()
     expect(page.get_by_role("alert")).to_contain_text("工单已取消")
     checked(page)
     db.session.expire_all()

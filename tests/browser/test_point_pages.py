@@ -1,6 +1,8 @@
 """The service points' pages in the browser: the provider registers a point, the bureau rejects it with a note,
 and an operator opens an elder's card to print; a family books a meal ahead at the canteen and cancels it;
 axe-core (vendored) finds no serious or critical violation on any of them."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -72,7 +74,13 @@ def test_a_family_books_a_meal_ahead_and_cancels_it(page, counter, console_error
     order = db.session.scalar(select(WorkOrder).where(WorkOrder.elder_id == counter.elder.id))
     assert (order.status, order.service_point_id) == ("accepted", counter.point.id)
     page.locator(f"#cancel-{order.id}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("要取消这个工单吗？")  # it asks first
+    assert axe_violations(page) == []
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, order.id).status == "accepted"
+    page.get_by_role("button", name="是的，取消这个工单").click()
     expect(page.get_by_role("alert")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/meals"))  # back to the meals
     db.session.expire_all()
     assert db.session.get(WorkOrder, order.id).status == "cancelled"
     assert console_errors == []

@@ -110,3 +110,36 @@ def test_the_planned_work_shows_the_kept_caregiver_only_on_the_days_she_works(se
     weekend = sum(1 for d in days if d.weekday() >= 5)
     assert page.count(f"{carer.name}届时无法上门") == weekend  # Saturdays and Sundays: she does not work
     assert len(re.findall(rf"<td>\s*{carer.name}\s*</td>", page)) == 14 - weekend  # weekdays: she goes
+
+
+def test_an_elder_without_vouchers_gets_the_family_paying_by_default_and_is_told_why(setting, pages):
+    s = setting
+    s["city"].elder.care_level = None  # not assessed: no vouchers this month
+    db.session.commit()
+    pages.login(s["family"].username)
+    page = text(pages.client.get(f"/care-plans?elder_id={s['city'].elder.id}"))
+    assert re.search(r'value="self" checked aria-describedby="pay-with-why"', page)
+    assert not re.search(r'value="voucher" checked', page)
+    assert "本月没有可用的服务券，所以默认由家人自付" in page and "评估" in page
+    s["city"].elder.care_level = "moderate"
+    db.session.commit()
+    page = text(pages.client.get(f"/care-plans?elder_id={s['city'].elder.id}"))
+    assert 'value="voucher" checked' in page and "默认由家人自付" not in page
+
+
+def test_the_plan_calendar_pages_to_the_next_months_and_back(setting, pages, api):
+    s = setting
+    api.as_(s["family"]).post("/api/v1/care-plans", json={
+        "elder_id": s["city"].elder.id, "item_id": s["city"].lunch.id, "rule": {"freq": "daily", "time": "07:45"},
+        "start_date": clock.today().isoformat(), "pay_with": "self"})
+    pages.login(s["family"].username)
+    url = f"/care-plans?elder_id={s['city'].elder.id}"
+    this = clock.Month.of(clock.today())
+    page = text(pages.client.get(url))
+    assert f"{this.year}年{this.month}月的安排" in page and "上个月" not in page
+    assert f"month={this.next()}" in page
+    following = text(pages.client.get(f"{url}&month={this.next()}"))
+    days = (this.next().last_day - this.next().first_day).days + 1
+    assert f"{this.next().year}年{this.next().month}月的安排" in following
+    assert following.count(f"07:45 {s['city'].lunch.name}") == days and f"month={this}" in following
+    assert "下个月" in following and "上个月" in following

@@ -232,3 +232,48 @@ def test_two_schedulers_at_once_make_each_order_once(app, setting, is_postgres):
         [p["id"] for p in plans])))
     assert made == 4
     assert ledger.check().ok
+
+
+# --- the page's helpers: how a new plan pays by default, and the calendar's months ----------------------------
+
+
+def test_a_new_plan_pays_with_vouchers_by_default_only_for_an_elder_who_has_them(setting):
+    from eldercare.careplans.services import default_payment
+
+    s = setting
+    assert default_payment(s["city"].elder, clock.today()) == ("voucher", [])
+    s["city"].elder.care_level = None  # not assessed: no vouchers
+    db.session.commit()
+    how, why = default_payment(s["city"].elder, clock.today())
+    assert how == "self" and "has not been assessed" in " ".join(why)  # outside a request: English
+
+
+def test_the_calendar_pages_from_this_month_up_to_a_year_ahead():
+    from eldercare.careplans.services import calendar_month, calendar_neighbours
+    from eldercare.clock import Month
+
+    today = date(2026, 11, 28)
+    assert calendar_month(None, today) == calendar_month("junk", today) == Month(2026, 11)
+    assert calendar_month("2027-01", today) == Month(2027, 1)
+    assert calendar_month("2027-11", today) == Month(2027, 11)
+    assert calendar_month("2027-12", today) == Month(2026, 11)  # too far ahead
+    assert calendar_month("2026-10", today) == Month(2026, 11)  # past months have nothing planned
+    assert calendar_neighbours(Month(2026, 11), today) == (None, Month(2026, 12))
+    assert calendar_neighbours(Month(2027, 1), today) == (Month(2026, 12), Month(2027, 2))
+    assert calendar_neighbours(Month(2027, 11), today) == (Month(2027, 10), None)
+
+
+def test_planned_visits_of_a_month_skip_the_days_before_today(setting):
+    from eldercare.careplans.services import planned_visits
+    from eldercare.clock import Month
+
+    s = setting
+    plan = db.session.get(CarePlan, new_plan(s, rule={"freq": "weekly", "weekdays": [0], "time": "09:30"}).json["id"])
+    today = s["monday"] + timedelta(days=1)  # a Tuesday: that Monday is past
+    month = Month.of(today).next()
+    visits = planned_visits([plan], month, today)
+    mondays = [month.first_day + timedelta(days=n) for n in range((month.last_day - month.first_day).days + 1)
+               if (month.first_day + timedelta(days=n)).weekday() == 0]
+    assert sorted(visits) == mondays and all(v == [(time(9, 30), plan)] for v in visits.values())
+    this_month = planned_visits([plan], Month.of(today), today)
+    assert s["monday"] not in this_month and all(day > today for day in this_month)

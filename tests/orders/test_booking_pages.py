@@ -7,6 +7,7 @@ import time_machine
 from sqlalchemy import select
 
 from eldercare import clock
+from eldercare.audit.models import AuditEvent
 from eldercare.extensions import db
 from eldercare.orders.models import WorkOrder
 from eldercare.vouchers import ledger
@@ -131,12 +132,25 @@ def test_my_orders_cancels_confirms_rates_and_complains(flow, pages):
     assert order.status == "disputed" and order.dispute_reason == "饭菜凉了"
 
 
-def test_cancelling_from_my_orders_releases_the_vouchers(flow, pages):
+def test_cancelling_from_my_orders_asks_first_then_releases_the_vouchers(flow, pages):
     f = flow
     pages.login(f["family"].username)
     before = ledger.account("elder_available", f["city"].elder.id).balance_fen
-    r = pages.client.post(f"/my/orders/{f['order']['id']}/cancel",
-                          data={"reason": "住院了", "csrf_token": pages.token("/my/orders")})
+    form = {"reason": "住院了", "csrf_token": pages.token("/my/orders")}
+    asked = pages.client.post(f"/my/orders/{f['order']['id']}/cancel", data=form,
+                              headers={"Referer": "http://localhost/my/orders?lang=zh"})
+    assert asked.status_code == 200  # the first press only asks, saying what cancelling does
+    # Its header's switches cannot fetch the answer to a form again: they open the page the form was on.
+    assert 'href="/my/orders?lang=zh&amp;text=large"' in text(asked)
+    elsewhere = pages.client.post(f"/my/orders/{f['order']['id']}/cancel", data=form,
+                                  headers={"Referer": "https://example.com/my/orders"})
+    assert 'href="/?text=large"' in text(elsewhere) and "/cancel?text" not in text(elsewhere)
+    assert "要取消这个工单吗" in text(asked) and "10.50 元服务券会退回余额" in text(asked)
+    assert 'name="confirmed" value="yes"' in text(asked) and "住院了" in text(asked)
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, f["order"]["id"]).status == "accepted"
+    assert ledger.account("elder_available", f["city"].elder.id).balance_fen == before
+    r = pages.client.post(f"/my/orders/{f['order']['id']}/cancel", data=form | {"confirmed": "yes"})
     assert r.status_code == 302
     assert "工单已取消" in text(pages.client.get("/my/orders"))
     db.session.expire_all()
@@ -244,7 +258,11 @@ def test_the_caregiver_can_call_and_find_the_elder_sees_the_week_and_hears_of_a_
         pages.login(f["carer"].username)
         page = text(pages.client.get("/caregiver/today"))
         assert 'href="tel:13812345678"' in page and 'href="geo:32.49,119.93' in page
-        assert "接下来几天" in page and (f["start"] + timedelta(days=2)).strftime("%m-%d") in page
+        later_day = f["start"] + timedelta(days=2)
+        assert "接下来 7 天" in page and f"{later_day.month}月{later_day.day}日" in page
+        # The week's visits too: whom to call and where to go (the phone's map app, or Amap's page on a desktop).
+        assert page.count('href="tel:13812345678"') == 2 and page.count('href="geo:32.49,119.93') == 2
+        assert page.count('href="https://uri.amap.com/marker?position=119.93,32.49&amp;coordinate=wgs84') == 2
         token = pages.token("/caregiver/today")
         pages.client.post(f"/caregiver/orders/{oid}/on-the-way", data={"csrf_token": token})
         assert "已出发，正在路上" in text(pages.client.get("/caregiver/today"))  # not "accepted" any more
@@ -252,6 +270,8 @@ def test_the_caregiver_can_call_and_find_the_elder_sees_the_week_and_hears_of_a_
                                 data={"csrf_token": token, "lat": "32.5500", "lng": "119.9300"}, follow_redirects=True)
     assert "公里" in text(far) and "民政局会核查" in text(far)
     assert db.session.get(WorkOrder, oid).status == "in_service"  # recorded all the same
+    logged = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "order.far_from_home"))
+    assert logged is not None and logged.detail["step"] == "check_in" and logged.detail["distance_m"] > 6000
 
 
 def test_a_check_in_at_the_door_says_nothing_of_distance(flow, pages):
@@ -262,3 +282,41 @@ def test_a_check_in_at_the_door_says_nothing_of_distance(flow, pages):
             "csrf_token": pages.token("/caregiver/today"), "lat": "32.4901", "lng": "119.9301"})
     assert "已签到，服务开始" in text(near)
     assert "民政局会核查" not in text(near)
+
+
+def test_the_elders_side_reads_the_status_in_plain_words_and_can_cancel_from_the_order_page(flow, pages):
+    f = flow
+    oid = f["order"]["id"]
+    pages.login(f["family"].username)
+    page = text(pages.client.get(f"/orders/{oid}"))
+    assert "已安排好护理员" in page and "已接单" not in page
+    assert f'action="/my/orders/{oid}/cancel"' in page and 'name="came_from" value="order"' in page
+    with time_machine.travel(f["start"] - timedelta(minutes=30)):
+        assert f["api"].as_(f["carer"]).post(f"/api/v1/orders/{oid}/on-the-way").status_code == 200
+    assert "护理员已出发，正在路上" in text(pages.client.get(f"/orders/{oid}"))
+    assert "护理员已出发，正在路上" in text(pages.client.get("/my/orders"))
+    token = pages.token(f"/orders/{oid}")
+    asked = pages.client.post(f"/my/orders/{oid}/cancel", data={"reason": "计划有变", "came_from": "order",
+                                                                  "csrf_token": token})
+    assert asked.status_code == 200 and f'href="/orders/{oid}"' in text(asked)  # back where it was asked
+    done = pages.client.post(f"/my/orders/{oid}/cancel", data={"reason": "计划有变", "came_from": "order",
+                                                                 "confirmed": "yes", "csrf_token": token})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/orders/{oid}")
+    page = text(pages.client.get(f"/orders/{oid}"))
+    assert "已取消" in page and f'action="/my/orders/{oid}/cancel"' not in page
+    pages.logout()
+    pages.login(f["city"].operator.username)
+    assert "已取消" in text(pages.client.get(f"/orders/{oid}"))  # the officers' words stay the workflow's
+
+
+def test_a_booking_nobody_could_take_says_the_service_centre_arranges_it(flow, pages):
+    f = flow
+    pages.login(f["family"].username)
+    # The provider's one caregiver is at the flow's lunch then: nobody can come, the order goes to the staff.
+    data = choices(f, hour=10, pay_with="self") | {"item_id": f["city"].tidy.id, "csrf_token": pages.token("/book")}
+    done = pages.client.post("/book/confirm", data=data)
+    assert done.status_code == 302
+    assert latest_order(f["city"].elder.id).status == "escalated"
+    mine = text(pages.client.get("/my/orders"))
+    assert "服务中心会为您安排" in mine and "正在为您安排护理员" not in mine
+    assert "服务中心正在为您安排" in mine  # the order's status, in plain words

@@ -145,3 +145,37 @@ def test_a_failed_step_changes_nothing(flow):
     assert bad.status_code == 422
     assert db.session.scalar(select(db.func.count()).select_from(Provider).where(Provider.rating_count > 0)) == 0
     assert balances(f) == before
+
+
+def test_a_visit_far_from_home_is_kept_and_logged_one_near_home_is_not(flow):
+    from eldercare.audit.models import AuditEvent
+    from eldercare.audit.rules import DISTANCE_LIMIT_M
+    from eldercare.orders import lifecycle
+    from eldercare.orders.models import WorkOrder
+
+    f = flow
+    with time_machine.travel(f["start"] + timedelta(minutes=40)):
+        far = post(f, f["carer"], "check-in", lat=32.5430, lng=119.9300, at=f["start"].isoformat())  # ~5.9 km north
+        assert far.status_code == 200 and far.json["status"] == "in_service"
+        near = post(f, f["carer"], "check-out", lat=32.4901, lng=119.9301,
+                    at=(f["start"] + timedelta(minutes=30)).isoformat())
+        assert near.status_code == 200
+    order = db.session.get(WorkOrder, f["order"]["id"])
+    db.session.refresh(order)
+    assert 5800 < lifecycle.far_from_home_m(order, "check_in") < 6000
+    assert order.check_out_distance_m < DISTANCE_LIMIT_M and lifecycle.far_from_home_m(order, "check_out") is None
+    logged = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "order.far_from_home")).all()
+    assert [(e.target_id, e.detail["step"], e.detail["limit_m"]) for e in logged] == [
+        (order.id, "check_in", DISTANCE_LIMIT_M)]
+
+
+def test_only_an_order_not_yet_in_service_is_cancellable(flow):
+    from eldercare.orders import lifecycle
+    from eldercare.orders.models import WorkOrder
+
+    f = flow
+    order = db.session.get(WorkOrder, f["order"]["id"])
+    assert lifecycle.cancellable(order)
+    visit(f)
+    db.session.refresh(order)
+    assert order.status == "completed" and not lifecycle.cancellable(order)

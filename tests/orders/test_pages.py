@@ -159,7 +159,7 @@ def test_an_operator_moves_and_then_cancels_an_order_from_its_page_and_a_refusal
     assert db.session.get(WorkOrder, order.id).status != "cancelled"
     asked = pages.client.post(f"/orders/{order.id}/cancel", data={"reason": "家属已自行安排", "csrf_token": token})
     asked = asked.get_data(as_text=True)  # cancelling cannot be undone: the page asks again, the reason kept
-    assert "确定取消工单" in asked and 'value="家属已自行安排"' in asked
+    assert "是的，取消这个工单" in asked and 'value="家属已自行安排"' in asked
     db.session.expire_all()
     assert db.session.get(WorkOrder, order.id).status != "cancelled"
     pages.client.post(f"/orders/{order.id}/cancel", data={"reason": "家属已自行安排", "csrf_token": token,

@@ -249,7 +249,8 @@ def test_the_family_books_and_cancels_on_the_meals_page(api, pages, counter, fam
     assert (order.status, order.service_point_id, order.voucher_fen) == ("accepted", counter.point.id, 840)
     listed = pages.client.get("/meals").get_data(as_text=True)
     assert f'id="cancel-{order.id}"' in listed
-    r = pages.client.post(f"/my/orders/{order.id}/cancel", data={"csrf_token": token, "reason": "Plans changed"})
+    r = pages.client.post(f"/my/orders/{order.id}/cancel",
+                          data={"csrf_token": token, "confirmed": "yes", "reason": "Plans changed"})
     assert r.status_code == 302
     db.session.refresh(order)
     assert order.status == "cancelled" and balances(counter, counter.elder) == (30000, 0, 0)

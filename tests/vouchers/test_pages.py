@@ -100,3 +100,34 @@ def test_a_suspended_elders_vouchers_are_shown_as_suspended_not_to_spend(api, pa
     assert "To spend now" not in english and "Suspended" in english
     account = api.as_(operator).get(f"/api/v1/elders/{elder.id}/voucher-account").json
     assert account["suspended"] is True and (account["balance_fen"], account["held_fen"]) == (30000, 0)
+
+
+@pytest.mark.parametrize(("carry_over", "until"), [(0, "2026年11月30日"), (1, "2026年12月31日")])
+def test_the_balance_reads_in_plain_words_on_the_vouchers_page_and_the_elders_home(pages, town, carry_over, until):
+    town.policy.carry_over_months = carry_over
+    elder = town.elder("moderate")
+    user = UserFactory(role="elder")
+    elder.user_id = user.id
+    db.session.commit()
+    issue(PERIOD)
+    pages.login(user.username)
+    html = pages.client.get(f"/elders/{elder.id}/vouchers").get_data(as_text=True)
+    assert "已预约占用" in html and f"本月的服务券可以用到</dt><dd>{until}" in html and "本月发放" in html
+    assert "冻结" not in html and "个月后过期" not in html and "月底过期" not in html
+    home = pages.client.get("/").get_data(as_text=True)
+    assert "服务券可用：300.00 元" in home and f"本月的服务券可以用到{until}" in home
+    assert f'href="/elders/{elder.id}/vouchers"' in home
+
+
+def test_a_suspended_elders_home_says_the_vouchers_are_suspended(api, pages, town):
+    elder = town.elder("moderate")
+    family = UserFactory(role="family")
+    db.session.add(FamilyLink(elder_id=elder.id, user_id=family.id, relation="女儿"))
+    db.session.commit()
+    issue(PERIOD)
+    operator = UserFactory(role="operator", scope_region_id=town.community.parent_id)
+    assert api.as_(operator).post(f"/api/v1/elders/{elder.id}/events",
+                                  json={"kind": "hospital_admission", "occurred_on": "2026-11-27"}).status_code == 201
+    pages.login(family.username)
+    home = pages.client.get("/").get_data(as_text=True)
+    assert "服务券：300.00 元，已暂停（现在不能使用）" in home and "服务券可用" not in home

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ..audit.services import record
 from ..catalog.models import Item
+from ..clock import BadMonth, Month
 from ..elders.models import Elder
 from ..elders.scope import visible_condition as elder_visible
 from ..elders.scope import visible_elder
@@ -14,6 +15,7 @@ from ..extensions import db
 from ..providers.models import Provider
 from ..vouchers.eligibility import explain
 from .models import FREQUENCIES, CarePlan, CarePlanPause, CarePlanSkip, CarePlanTime
+from .rules import dates, time_on
 
 PLAN_ROLES = ("elder", "family", "operator", "bureau", "admin")
 MAX_INTERVAL_WEEKS = 8
@@ -66,6 +68,49 @@ def create_plan(actor, *, elder_id: int, item_id: int, rule: dict, start_date: d
     record("care_plan.created", plan, actor=actor, elder_id=elder.id, item_id=item.id, freq=freq,
            weekdays=weekdays, interval_weeks=interval, time=at.strftime("%H:%M"), start_date=start_date.isoformat())
     return plan
+
+
+def default_payment(elder, today: date) -> tuple[str, list[str]]:
+    """How the form for a new plan pays unless the family chooses otherwise: with vouchers when the elder gets
+    them this month; else paying themselves, with the reasons in plain words, said before the form is sent."""
+    eligibility = explain(elder, str(Month.of(today)))
+    return ("voucher", []) if eligibility.eligible else ("self", eligibility.reasons)
+
+
+CALENDAR_MONTHS = 12  # the plan calendar pages this many months ahead of the current one
+
+
+def calendar_month(text: str | None, today: date) -> Month:
+    """The month the plan calendar shows: the one asked for (YYYY-MM) from this month up to CALENDAR_MONTHS
+    ahead; this month for anything else."""
+    current = Month.of(today)
+    try:
+        month = Month.parse(text or "")
+    except BadMonth:
+        return current
+    ahead = (month.year - current.year) * 12 + month.month - current.month
+    return month if 0 <= ahead <= CALENDAR_MONTHS else current
+
+
+def calendar_neighbours(month: Month, today: date) -> tuple[Month | None, Month | None]:
+    """The months before and after `month` that the plan calendar can show (None at either end)."""
+    before, after = month.previous(), month.next()
+    return (before if calendar_month(str(before), today) == before else None,
+            after if calendar_month(str(after), today) == after else None)
+
+
+def planned_visits(plans: list[CarePlan], month: Month, today: date) -> dict[date, list[tuple[time, CarePlan]]]:
+    """The active plans' visits in `month` from today on, by day, in time order."""
+    visits: dict[date, list[tuple[time, CarePlan]]] = {}
+    first = max(month.first_day, today)
+    for plan in plans:
+        if plan.status != "active":
+            continue
+        for day in dates(plan, first, month.last_day):
+            visits.setdefault(day, []).append((time_on(plan, day), plan))
+    for day_visits in visits.values():
+        day_visits.sort(key=lambda v: (v[0], v[1].id))
+    return visits
 
 
 def _rule(rule: dict) -> tuple[str, list[int], int, time]:

@@ -64,20 +64,19 @@ def plans():
 
 def _page(elder, *, form, errors, status=200):
     today = _today()
-    month_start = today.replace(day=1)
-    last = month_start.replace(day=calendar.monthrange(today.year, today.month)[1])
+    month = services.calendar_month(request.args.get("month"), today)
     plans = db.session.scalars(select(CarePlan).where(CarePlan.elder_id == elder.id)
                                .order_by(CarePlan.status, CarePlan.id)).all()
-    visits: dict[date, list[str]] = {}
-    for plan in plans:
-        if plan.status != "active":
-            continue
-        for day in dates(plan, today, last):
-            visits.setdefault(day, []).append(f"{time_on(plan, day).strftime('%H:%M')} {plan.item.name}")
-    weeks = calendar.Calendar().monthdatescalendar(today.year, today.month)
+    visits = {day: [f"{at.strftime('%H:%M')} {plan.item.name}" for at, plan in day_visits]
+              for day, day_visits in services.planned_visits(plans, month, today).items()}
+    weeks = calendar.Calendar().monthdatescalendar(month.year, month.month)
     items = db.session.scalars(select(Item).where(Item.active.is_(True)).order_by(Item.category_id, Item.id)).all()
+    pay_default, pay_reasons = services.default_payment(elder, today)
+    previous_month, next_month = services.calendar_neighbours(month, today)
     return render_template("careplans/plans.html", elder=elder, plans=plans, weeks=weeks, visits=visits,
-                           today=today, month=today, forecast=month_forecast(elder, today), items=items,
+                           today=today, month=month.first_day, forecast=month_forecast(elder, today), items=items,
+                           previous_month=previous_month, next_month=next_month,
+                           pay_default=pay_default, pay_reasons=pay_reasons,
                            rule_words=rule_words, weekday_names=WEEKDAY_NAMES, form=form, errors=errors,
                            chosen_weekdays=form.getlist("weekdays") if hasattr(form, "getlist") else []), status
 

@@ -132,8 +132,13 @@ def confirm():
             current_user, elder_id=elder.id, item_id=item.id, scheduled_start=start, quantity=quantity,
             note=chosen["note"] or None, pay_with=pay_with))
         if order is not None:
-            flash(_("Booked: %(item)s on %(when)s. We are finding a caregiver and will tell you who is coming.",
-                    item=item.name, when=start.strftime("%m-%d %H:%M")), "success")
+            if order.status == "escalated":  # no provider could take it: staff arrange it, not matching
+                flash(_("Booked: %(item)s on %(when)s. No provider nearby can take it straight away: the service "
+                        "centre will arrange it and call you.", item=item.name, when=start.strftime("%m-%d %H:%M")),
+                      "success")
+            else:
+                flash(_("Booked: %(item)s on %(when)s. We are finding a caregiver and will tell you who is coming.",
+                        item=item.name, when=start.strftime("%m-%d %H:%M")), "success")
             if current_user.role in ("elder", "family"):
                 return redirect(url_for(".my_orders"))
             return redirect(url_for("order_pages.detail", order_id=order.id))
@@ -172,7 +177,7 @@ def my_orders():
     upcoming = sorted((o for o in orders if o.status in waiting), key=lambda o: o.scheduled_start)
     past = [o for o in orders if o.status not in waiting]
     return render_template("orders/mine.html", upcoming=upcoming, past=past, elders=_my_elders(),
-                           cancel_reasons=CANCEL_REASONS, cancellable=lifecycle.TRANSITIONS)
+                           cancel_reasons=CANCEL_REASONS, cancellable=lifecycle.cancellable)
 
 
 ACTIONS = {
@@ -202,9 +207,23 @@ def act(order_id, action):
         order = visible_order(order_id, current_user)
     except ServiceError:
         abort(404)
+    back = _came_from(order)
     if action != "confirm" and not request.form.get("reason", "").strip():
         flash(_("Please say why."), "error")
-        return redirect(url_for(".my_orders"))
+        return redirect(back)
+    if action == "cancel" and request.form.get("confirmed") != "yes":  # the first press: say what it does, ask
+        reason = request.form["reason"].strip()[:400]
+        fields = dict(reason=reason, came_from=request.form.get("came_from", ""))
+        return render_template("orders/confirm_cancel.html", order=order, back=back, reason=reason,
+                               write_reason=False, fields=fields,
+                               action=url_for("booking_pages.act", order_id=order.id, action="cancel"))
     _result, errors = submit(lambda: ACTIONS[action](order, request.form))
     flash_outcome(errors, DONE[action])
-    return redirect(url_for(".my_orders"))
+    return redirect(back)
+
+
+def _came_from(order) -> str:
+    """The page an action on the order returns to: the one its form was on (my orders by default)."""
+    return {"meals": url_for("point_pages.book_meal", elder_id=order.elder_id),
+            "order": url_for("order_pages.detail", order_id=order.id)}.get(request.form.get("came_from"),
+                                                                           url_for(".my_orders"))

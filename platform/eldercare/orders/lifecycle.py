@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from .. import clock
+from ..audit.rules import DISTANCE_LIMIT_M
 from ..audit.services import record
 from ..db import utcnow
 from ..elders.models import FamilyLink
@@ -78,6 +79,21 @@ def _metres_from_home(order: WorkOrder, lat: float, lng: float) -> int:
     return round(distance_km(order.elder.lat, order.elder.lng, lat, lng) * 1000)
 
 
+def far_from_home_m(order: WorkOrder, step: str) -> int | None:
+    """How far from the elder's home the check-in or check-out ("check_in", "check_out") was recorded, when that
+    is farther than the audit allows (its DISTANCE_LIMIT_M): the caregiver is told, the audit reviews it. None when
+    it was near enough or not recorded."""
+    metres = getattr(order, f"{step}_distance_m", None)
+    return metres if metres is not None and metres > DISTANCE_LIMIT_M else None
+
+
+def _note_if_far(order: WorkOrder, step: str, actor) -> None:
+    """A visit recorded far from home is kept (the phone's position may be wrong), and logged as such."""
+    metres = far_from_home_m(order, step)
+    if metres is not None:
+        record("order.far_from_home", order, actor=actor, step=step, distance_m=metres, limit_m=DISTANCE_LIMIT_M)
+
+
 def set_out(actor, order: WorkOrder, *, now: datetime | None = None) -> WorkOrder:
     """The caregiver leaves for the visit: the elder and family hear that someone is on the way. Not a change
     of status; saying it twice changes nothing."""
@@ -110,6 +126,7 @@ def check_in(actor, order: WorkOrder, *, lat: float, lng: float, at: datetime | 
     move(order, "in_service", actor=actor, reason=N_("Checked in."))
     order.check_in_at, order.check_in_lat, order.check_in_lng = at, lat, lng
     order.check_in_distance_m = _metres_from_home(order, lat, lng)
+    _note_if_far(order, "check_in", actor)
     return order
 
 
@@ -127,6 +144,7 @@ def check_out(actor, order: WorkOrder, *, lat: float, lng: float, at: datetime |
     move(order, "completed", actor=actor, reason=N_("Checked out."))
     order.check_out_at, order.check_out_lat, order.check_out_lng = at, lat, lng
     order.check_out_distance_m = _metres_from_home(order, lat, lng)
+    _note_if_far(order, "check_out", actor)
     order.service_note = service_note
     order.actual_minutes = round((at - order.check_in_at).total_seconds() / 60)
     on_time = order.check_in_at <= order.scheduled_start + ON_TIME
@@ -178,6 +196,11 @@ def auto_confirm(*, now: datetime | None = None) -> int:
     return len(due)
 
 
+def cancellable(order: WorkOrder) -> bool:
+    """Whether the order can still be cancelled: not yet in service."""
+    return order.status in OPEN_STATUSES
+
+
 def cancel(actor, order: WorkOrder, *, reason: str) -> WorkOrder:
     """Before the visit: the booker, the elder's side, an officer in scope, or the assigned provider."""
     if not reason or not reason.strip():
@@ -189,7 +212,7 @@ def cancel(actor, order: WorkOrder, *, reason: str) -> WorkOrder:
     if not allowed:
         raise Forbidden(_l("You cannot cancel this order."))
     order = _locked(order)
-    if order.status not in OPEN_STATUSES:
+    if not cancellable(order):
         message = _l("Only an order not yet in service can be cancelled; this one is %(status)s.",
                      status=order.status)
         raise Conflict(message, {"status": [message]})

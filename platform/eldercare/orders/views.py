@@ -12,6 +12,7 @@ from ..extensions import db
 from ..providers.models import Provider
 from ..web.forms import flash_outcome, local_moment, row_id, submit
 from . import dispatch, lifecycle
+from .elder_pages import CANCEL_REASONS
 from .models import OPEN_STATUSES, WorkOrder
 from .scope import visible_condition, visible_order
 
@@ -31,6 +32,20 @@ STATUS_LABELS = {
     "cancelled": _l("Order cancelled"),
     "disputed": _l("Under dispute"),
 }
+# The same statuses as the elder and family read them: what is happening for them, not the order's workflow.
+PLAIN_STATUS_WORDS = {
+    "pending": _l("Finding a provider for you"),
+    "dispatched": _l("Finding a provider for you"),
+    "escalated": _l("The service centre is arranging it for you"),
+    "accepted": _l("A caregiver is arranged"),
+    "in_service": _l("The caregiver is with you now"),
+    "completed": _l("Done: please confirm it and say how it went"),
+    "confirmed": _l("Done, and confirmed"),
+    "settled": _l("Done, and confirmed"),
+    "cancelled": _l("Cancelled"),
+    "disputed": _l("Your complaint is being looked into"),
+}
+ON_THE_WAY = _l("The caregiver is on the way")
 OFFER_LABELS = {
     "open": _l("Waiting for an answer"),
     "accepted": _l("Took the order"),
@@ -42,9 +57,18 @@ OFFER_LABELS = {
 
 @bp.app_context_processor
 def order_helpers():
-    return dict(order_status_label=_label(STATUS_LABELS), offer_status_label=_label(OFFER_LABELS),
+    return dict(order_status_label=_label(STATUS_LABELS), order_status_words=status_words,
+                plain_status_label=_label(PLAIN_STATUS_WORDS),
+                offer_status_label=_label(OFFER_LABELS),
                 yuan=lambda fen: f"{(fen or 0) / 100:.2f}", explain_candidate=explain_candidate,
                 change_reason=change_reason)
+
+
+def status_words(order) -> str:
+    """The order's status in plain words for the elder's side; "on the way" once the caregiver set out."""
+    if order.status == "accepted" and order.on_the_way_at is not None:
+        return str(ON_THE_WAY)
+    return str(PLAIN_STATUS_WORDS.get(order.status, order.status))
 
 
 def explain_candidate(candidate: dict) -> str:
@@ -101,7 +125,10 @@ def detail(order_id):
         order = visible_order(order_id, current_user)
     except ServiceError:
         abort(404)
-    return render_template("orders/detail.html", order=order, **_officer_choices(order))
+    elder_side = current_user.role in ("elder", "family")
+    return render_template("orders/detail.html", order=order, elder_side=elder_side,
+                           may_cancel=elder_side and lifecycle.cancellable(order), cancel_reasons=CANCEL_REASONS,
+                           **_officer_choices(order))
 
 
 def _officer_choices(order) -> dict:
@@ -143,7 +170,9 @@ def act(order_id, action):
         if start is not None:
             _result, errors = submit(lambda: lifecycle.reschedule(current_user, order, scheduled_start=start))
     elif form.get("confirmed") != "yes":  # cancelling cannot be undone: say what it does, then ask again
-        return render_template("orders/confirm_cancel.html", order=order, reason=form.get("reason", "").strip())
+        return render_template("orders/confirm_cancel.html", order=order, reason=form.get("reason", "").strip(),
+                               write_reason=True, fields={}, back=url_for("order_pages.detail", order_id=order.id),
+                               action=url_for("order_pages.act", order_id=order.id, action="cancel"))
     else:
         _result, errors = submit(lambda: lifecycle.cancel(current_user, order, reason=form.get("reason", "")))
     flash_outcome(errors, DONE[action])

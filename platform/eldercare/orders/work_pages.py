@@ -10,7 +10,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from .. import clock
-from ..audit.rules import DISTANCE_LIMIT_M
 from ..errors import ServiceError
 from ..extensions import db
 from ..providers.models import Caregiver
@@ -126,7 +125,7 @@ def today():
                                 WorkOrder.scheduled_start >= end,
                                 WorkOrder.scheduled_start < clock.day_bounds(day + timedelta(days=COMING_DAYS))[0])
         .order_by(WorkOrder.scheduled_start).limit(100)).all()
-    return render_template("orders/today.html", visits=visits, coming=coming, day=day)
+    return render_template("orders/today.html", visits=visits, coming=coming, day=day, coming_days=COMING_DAYS)
 
 
 def _position(form) -> tuple[float, float] | None:
@@ -166,9 +165,8 @@ def visit_step(order_id, step):
         return redirect(url_for(".today"))
     done, errors = submit(lambda: action(order, request.form, at))
     flash_outcome(errors, VISIT_DONE[step])
-    metres = getattr(done, {"check-in": "check_in_distance_m", "check-out": "check_out_distance_m"}.get(step, ""),
-                     None)
-    if metres is not None and metres > DISTANCE_LIMIT_M:  # recorded all the same: the phone may be wrong
+    metres = lifecycle.far_from_home_m(done, step.replace("-", "_")) if done is not None and needs_position else None
+    if metres is not None:  # recorded all the same (the phone may be wrong), and logged for the audit
         flash(_("This was recorded %(km)s km from the elder's home. If you are not there, tell your provider: "
                 "the bureau reviews visits far from home.", km=f"{metres / 1000:.1f}"), "warning")
     return redirect(url_for(".today"))

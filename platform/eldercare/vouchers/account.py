@@ -10,7 +10,8 @@ from .models import LedgerAccount, LedgerEntry, LedgerTransaction
 def summary(elder, month: Month | None = None, recent: int = 20) -> dict:
     """Balances, this month's allowance and why, and the recent history. `suspended` while the elder is not
     active (in hospital, in an institution, deceased...): the balance is kept but nothing can be spent from it,
-    so it is not shown as available."""
+    so it is not shown as available. `use_by`: the last day this month's vouchers can be spent (None without a
+    policy)."""
     period = str(month or Month.current())
     balances = dict(db.session.execute(select(LedgerAccount.kind, LedgerAccount.balance_fen).where(
         LedgerAccount.owner_id == elder.id, LedgerAccount.kind.in_(("elder_available", "elder_held")))).all())
@@ -22,7 +23,15 @@ def summary(elder, month: Month | None = None, recent: int = 20) -> dict:
         .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
         .where(LedgerAccount.kind == "elder_available", LedgerAccount.owner_id == elder.id)
         .order_by(LedgerEntry.id.desc()).limit(recent)).all()
-    return dict(elder_id=elder.id, balance_fen=balances.get("elder_available", 0),
+    policy = eligibility.policy
+    # This month's vouchers are kept for the months the policy carries them over, then lapse at a month's end.
+    use_by = None
+    if policy is not None:
+        last = Month.parse(period)
+        for _ in range(policy.carry_over_months):
+            last = last.next()
+        use_by = last.last_day
+    return dict(elder_id=elder.id, balance_fen=balances.get("elder_available", 0), use_by=use_by,
                 held_fen=balances.get("elder_held", 0), suspended=elder.status != "active", period=period,
                 monthly_fen=eligibility.monthly_fen,
                 eligible=eligibility.eligible, reasons=eligibility.reasons,

@@ -37,9 +37,7 @@ def elder_account(elder_id):
     except ServiceError:
         abort(404)
     summary = account.summary(elder, recent=50)
-    policy = explain(elder, summary["period"]).policy
-    return render_template("vouchers/account.html", elder=elder, summary=summary, policy=policy,
-                           kind_words=KIND_WORDS)
+    return render_template("vouchers/account.html", elder=elder, summary=summary, kind_words=KIND_WORDS)
 
 
 @bp.route("/bureau/vouchers", methods=["GET", "POST"])

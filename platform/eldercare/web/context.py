@@ -1,10 +1,11 @@
 """What every page template can call: names of roles and levels in the visitor's language, the language
 switch, and the words on error pages."""
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import default_exceptions
 
 
@@ -58,10 +59,17 @@ def lang_url(lang: str) -> str:
 
 
 def _this_page_with(name: str, value: str) -> str:
-    """This page's path and query, with the query's `name` set to `value` (the header's switches)."""
-    args = [(key, v) for key, v in request.args.items(multi=True) if key != name]
+    """This page's path and query, with the query's `name` set to `value` (the header's switches). A page that
+    answers a form (a confirmation step) cannot be fetched again by a link: its switches open the page the form
+    was sent from, when that is this site's, else the home page."""
+    path, query = request.path, request.args
+    if request.method != "GET":
+        came_from = urlsplit(request.referrer or "")
+        same_site = came_from.netloc == request.host and came_from.path.startswith("/")
+        path, query = (came_from.path, MultiDict(parse_qsl(came_from.query))) if same_site else ("/", MultiDict())
+    args = [(key, v) for key, v in query.items(multi=True) if key != name]
     args.append((name, value))
-    return f"{request.path}?{urlencode(args)}"
+    return f"{path}?{urlencode(args)}"
 
 
 TEXT_SIZES = ("normal", "large")

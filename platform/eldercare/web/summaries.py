@@ -9,6 +9,7 @@ from ..notifications.services import mine
 from ..orders.models import WorkOrder
 from ..providers.models import Caregiver, Provider, provider_areas
 from ..regions.services import descendant_ids
+from ..vouchers import account
 
 
 def home_facts(user: User) -> dict:
@@ -83,12 +84,18 @@ def _family_facts(user: User) -> dict:
         select(Elder).join(FamilyLink, FamilyLink.elder_id == Elder.id)
         .where(FamilyLink.user_id == user.id).order_by(Elder.name, Elder.id)
     ).all()
-    return {"elders": elders, "quick": quick_items(elders)}
+    return {"elders": elders, "quick": quick_items(elders), "vouchers": _vouchers(elders)}
 
 
 def _elder_facts(user: User) -> dict:
     elder = db.session.scalar(select(Elder).where(Elder.user_id == user.id))
-    return {"elder": elder, "quick": quick_items([elder] if elder else [])}
+    return {"elder": elder, "quick": quick_items([elder] if elder else []),
+            "vouchers": _vouchers([elder] if elder else [])}
+
+
+def _vouchers(elders: list[Elder]) -> dict[int, dict]:
+    """Each elder's voucher balance as their vouchers page shows it (a family links a few elders)."""
+    return {e.id: account.summary(e, recent=0) for e in elders}
 
 
 def _admin_facts(user: User) -> dict:
