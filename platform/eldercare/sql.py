@@ -117,6 +117,25 @@ def insert_many(parts: Mapping[Table, list[dict]]) -> None:
     _execute_together(statements)
 
 
+def run(stmt, params: dict) -> None:
+    """Run a write built with SQLAlchemy that returns nothing (an INSERT ... SELECT joining `relation`s): held by
+    `together` on PostgreSQL like the writers above (its text compiled once per statement), at once on
+    SQLite."""
+    if not is_postgres():
+        db.session.execute(stmt, params)
+        return
+    sql, fixed = _pg_text(stmt)
+    _run(sql, fixed | params)
+
+
+@lru_cache(maxsize=64)
+def _pg_text(stmt) -> tuple[str, dict]:
+    """A statement's PostgreSQL text, with named parameters as `text` takes them, and its fixed values."""
+    compiled = stmt.compile(dialect=_PG_NAMED)
+    # A bound value's cast (":param_1::INTEGER") reads to `text` as an escaped colon: escape the cast's colons.
+    return str(compiled).replace("::", "\\:\\:"), dict(compiled.params)
+
+
 def update_rows(model, rows: list[dict], *, key: str = "id") -> None:
     """Set each row's columns to its own values (`rows`: dicts with the same keys, `key` naming the row), in one
     statement: PostgreSQL joins the rows as one JSON document (UPDATE ... FROM json_to_recordset), SQLite takes an
@@ -271,6 +290,8 @@ def _execute_together(statements: list[tuple[str, dict]]) -> None:
         return
     params = {}
     for _, one in statements:
+        if params.keys() & one.keys():  # a name taken twice would give both statements the same values
+            raise RuntimeError(f"parameters used twice inside sql.together(): {sorted(params.keys() & one.keys())}")
         params |= one
     ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(statements))
     _connection().execute(text(f"WITH {ctes} SELECT 1"), params)
@@ -326,6 +347,7 @@ def _pg_type_name(type_: TypeEngine) -> str:
 
 
 _PG_DIALECT = postgresql.dialect()
+_PG_NAMED = postgresql.dialect(paramstyle="named")
 
 
 @lru_cache(maxsize=4096)  # a batch repeats a few moments (now, the day's start times) thousands of times

@@ -11,12 +11,13 @@ from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, literal, literal_column, or_, select, union_all, update
+from sqlalchemy import JSON, Integer, String, and_, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import aliased
 
 from .. import clock, sql
 from ..accounts.models import User
 from ..clock import local
+from ..db import UTCDateTime
 from ..elders.models import Elder, FamilyLink
 from ..elders.scope import OFFICER_ROLES
 from ..errors import NotFound
@@ -96,7 +97,7 @@ class Step:
 
 
 def step(order, *, from_status: str | None, to_status: str, detail: dict | None = None) -> Step:
-    """A later change of a stored order, as `notices` reads it."""
+    """A later change of a stored order, as `tell` reads it."""
     detail = dict(detail or {})
     if to_status == "dispatched" and not detail.get("accept_within_minutes"):
         from ..orders.dispatch import accept_minutes
@@ -107,91 +108,106 @@ def step(order, *, from_status: str | None, to_status: str, detail: dict | None 
                 to_status, detail, facts_of(order))
 
 
-def notices(steps: list[Step], *, at: datetime | None = None) -> list[dict]:
-    """The notifications (rows) that these changes of orders send: the one definition of who hears of an
-    order, for one change or a batch of new orders at once (one query for everybody concerned).
+def tell(steps: list[Step], *, at: datetime | None = None) -> None:
+    """Write the notifications that these changes of orders send: the one definition of what is told and to
+    whom, for one change or a batch of new orders at once, in one statement that finds the people concerned
+    itself (held with the order writer's other rows by sql.together).
 
     An offer goes to the provider's active administrators; accepted goes to the elder's side (own login and
     linked family) and, as "assigned", to the caregiver sent; checked in and done to the elder's side; an
     escalation to the operators and officers over the elder's community and to the elder's side; a
     cancellation of an offered or accepted order to the provider's administrators and the caregiver."""
-    wanted = []  # (step, kind, [(audience, key)], extra facts)
-    for s in steps:
-        kind = ON_STATUS.get(s.to_status)
-        if kind == "offered":
-            wanted.append((s, kind, [("admins", s.detail.get("provider_id") or s.provider_id)],
-                           dict(minutes=s.detail.get("accept_within_minutes"))))
-        elif kind == "accepted" and s.detail.get("service_point_id"):  # a meal booked ahead: nobody comes
-            wanted.append((s, "booked_at_point", [("elder", s.elder_id)], {}))
-        elif kind == "accepted":
-            wanted.append((s, kind, [("elder", s.elder_id)], {}))
-            wanted.append((s, "assigned", [("carer", s.caregiver_id)], {}))
-        elif kind in ("checked_in", "completed"):
-            wanted.append((s, kind, [("elder", s.elder_id)], {}))
-        elif kind == "escalated":
-            wanted.append((s, kind, [("officers", s.community_id), ("elder", s.elder_id)], {}))
-        elif kind == "cancelled" and s.from_status in ("dispatched", "accepted"):
-            wanted.append((s, kind, [("admins", s.provider_id), ("carer", s.caregiver_id)], {}))
-    heard = audiences({(audience, key) for *_, asked, _ in wanted for audience, key in asked if key is not None})
+    asked, told = [], []  # (n, audience, key) and the n-th notification, for whoever those audiences hold
     at = at or clock.now()
-    rows = []
-    for s, kind, asked, extra in wanted:
-        facts = s.facts | extra
-        if s.caregiver_id is None:  # a caregiver's name is news only once one is sent
-            facts.pop("caregiver", None)
-        users = sorted({u for audience, key in asked for u in heard.get((audience, key), ())})
-        rows += [dict(user_id=u, kind=kind, order_id=s.order_id, facts=facts, created_at=at) for u in users]
-    return rows
+    for s in steps:
+        for kind, audiences_asked, extra in _told_of(s):
+            facts = s.facts | extra
+            if s.caregiver_id is None:  # a caregiver's name is news only once one is sent
+                facts.pop("caregiver", None)
+            n = len(told)
+            told.append(dict(n=n, kind=kind, order_id=s.order_id, facts=facts, created_at=at))
+            asked += [dict(n=n, audience=a, key=k) for a, k in audiences_asked if k is not None]
+    if asked:
+        sql.run(_tell_statement(sql.is_postgres()), dict(asked=sql.relation_rows(_ASKED, asked),
+                                                         told=sql.relation_rows(_TOLD, told)))
+
+
+def _told_of(s: Step) -> list[tuple[str, list[tuple[str, int | None]], dict]]:
+    """What the change `s` tells: (kind, [(audience, key)], facts added)."""
+    kind = ON_STATUS.get(s.to_status)
+    if kind == "offered":
+        return [(kind, [("admins", s.detail.get("provider_id") or s.provider_id)],
+                 dict(minutes=s.detail.get("accept_within_minutes")))]
+    if kind == "accepted" and s.detail.get("service_point_id"):  # a meal booked ahead: nobody comes
+        return [("booked_at_point", [("elder", s.elder_id)], {})]
+    if kind == "accepted":
+        return [(kind, [("elder", s.elder_id)], {}), ("assigned", [("carer", s.caregiver_id)], {})]
+    if kind in ("checked_in", "completed"):
+        return [(kind, [("elder", s.elder_id)], {})]
+    if kind == "escalated":
+        return [(kind, [("officers", s.community_id), ("elder", s.elder_id)], {})]
+    if kind == "cancelled" and s.from_status in ("dispatched", "accepted"):
+        return [(kind, [("admins", s.provider_id), ("carer", s.caregiver_id)], {})]
+    return []
 
 
 def audiences(asked: set[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
     """The users of each asked audience: ("admins", provider), ("elder", elder: own login and family),
     ("carer", caregiver), ("officers", community: active operators and officers scoped to it or a region
     above it), in one query."""
-    keys = {audience: sorted({k for a, k in asked if a == audience}) for audience in _AUDIENCES}
-    parts = tuple(audience for audience in _AUDIENCES if keys[audience])
-    if not parts:
+    pairs = sorted(asked)
+    if not pairs:
         return {}
     heard: dict[tuple[str, int], list[int]] = {}
-    params = {audience: keys[audience] for audience in parts}
+    rows = sql.relation_rows(_ASKED, [dict(n=n, audience=a, key=k) for n, (a, k) in enumerate(pairs)])
     # Core execution on the session's connection: the ORM layer adds nothing for plain rows but time.
-    for audience, key, user_id in db.session.connection().execute(_audience_statement(parts), params):
-        heard.setdefault((audience, key), []).append(user_id)
+    for n, user_id in db.session.connection().execute(_heard_statement(sql.is_postgres()), dict(asked=rows)):
+        heard.setdefault(pairs[n], []).append(user_id)
     return heard
 
 
-_AUDIENCES = ("admins", "elder", "carer", "officers")
+_ASKED = dict(n=Integer(), audience=String(), key=Integer())
+_TOLD = dict(n=Integer(), kind=String(), order_id=Integer(), facts=JSON(), created_at=UTCDateTime())
 
 
 @lru_cache
-def _audience_statement(parts: tuple[str, ...]):
-    """(audience, key, user id) of the asked audiences; built once per combination of them."""
-    selects = []
-    if "admins" in parts:
-        selects.append(select(literal_column("'admins'"), User.provider_id, User.id).where(
-            User.role == "provider_admin", User.active.is_(True),
-            User.provider_id.in_(bindparam("admins", expanding=True))))
-    if "elder" in parts:
-        elders = bindparam("elder", expanding=True)
-        selects.append(select(literal_column("'elder'"), Elder.id, Elder.user_id).where(Elder.id.in_(elders),
-                                                                                Elder.user_id.is_not(None)))
-        selects.append(select(literal_column("'elder'"), FamilyLink.elder_id, FamilyLink.user_id)
-                       .where(FamilyLink.elder_id.in_(elders)))
-    if "carer" in parts:
-        selects.append(select(literal_column("'carer'"), Caregiver.id, Caregiver.user_id).where(
-            Caregiver.id.in_(bindparam("carer", expanding=True)), Caregiver.user_id.is_not(None)))
-    if "officers" in parts:
-        # Each community and the regions above it (at most six levels), then who is scoped to one of them.
-        above = select(Region.id.label("community_id"), Region.id, Region.parent_id,
-                       literal(1).label("depth")).where(
-            Region.id.in_(bindparam("officers", expanding=True))).cte("above", recursive=True)
-        parent = aliased(Region)
-        above = above.union_all(select(above.c.community_id, parent.id, parent.parent_id, above.c.depth + 1)
-                                .where(parent.id == above.c.parent_id, above.c.depth < 6))
-        selects.append(select(literal_column("'officers'"), above.c.community_id, User.id)
-                       .join(above, above.c.id == User.scope_region_id)
-                       .where(or_(*(User.role == role for role in OFFICER_ROLES)), User.active.is_(True)))
-    return union_all(*selects) if len(selects) > 1 else selects[0]
+def _heard_statement(_postgres: bool):
+    """(n, user id): who is in each asked audience (the relation `asked` of (n, audience, key)). Built once per
+    database; every audience is a probe by key from the few rows asked."""
+    asked = sql.relation("asked", _ASKED)
+
+    def of(audience: str, key):
+        return and_(asked.c.audience == audience, key == asked.c.key)
+
+    selects = [
+        select(asked.c.n, User.id.label("user_id")).join(User, of("admins", User.provider_id))
+        .where(User.role == "provider_admin", User.active.is_(True)),
+        select(asked.c.n, Elder.user_id).join(Elder, of("elder", Elder.id)).where(Elder.user_id.is_not(None)),
+        select(asked.c.n, FamilyLink.user_id).join(FamilyLink, of("elder", FamilyLink.elder_id)),
+        select(asked.c.n, Caregiver.user_id).join(Caregiver, of("carer", Caregiver.id))
+        .where(Caregiver.user_id.is_not(None)),
+    ]
+    # Each community and the regions above it (at most six levels), then who is scoped to one of them.
+    above = (select(asked.c.n, Region.id, Region.parent_id, literal(1).label("depth"))
+             .join(Region, of("officers", Region.id)).cte("above", recursive=True))
+    parent = aliased(Region)
+    above = above.union_all(select(above.c.n, parent.id, parent.parent_id, above.c.depth + 1)
+                            .where(parent.id == above.c.parent_id, above.c.depth < 6))
+    selects.append(select(above.c.n, User.id).join(above, above.c.id == User.scope_region_id)
+                   .where(or_(*(User.role == role for role in OFFICER_ROLES)), User.active.is_(True)))
+    return union_all(*selects)
+
+
+@lru_cache
+def _tell_statement(_postgres: bool):
+    """The notifications of `told` for whoever the audiences `asked` of each hold, each person once."""
+    heard = _heard_statement(_postgres).subquery("heard")
+    pairs = select(heard.c.n, heard.c.user_id).distinct().subquery("pairs")
+    told = sql.relation("told", _TOLD)
+    return insert(Notification.__table__).from_select(
+        ["user_id", "kind", "order_id", "facts", "created_at"],
+        select(pairs.c.user_id, told.c.kind, told.c.order_id, told.c.facts, told.c.created_at)
+        .join(told, told.c.n == pairs.c.n).order_by(pairs.c.n, pairs.c.user_id))
 
 
 def notify(user_ids, kind: str, order, **extra) -> int:
@@ -225,12 +241,10 @@ def elder_side(order) -> list[int]:
 
 def on_status(order, *, from_status: str | None, to_status: str, detail: dict | None = None) -> None:
     """Tell whoever hears of this later change of `order` (a new order's first changes are told by the order
-    writer, from the same `notices`)."""
+    writer, through the same `tell`)."""
     if to_status not in ON_STATUS:  # nobody hears of it (settled): spare reading the order's facts, per order
         return
-    rows = notices([step(order, from_status=from_status, to_status=to_status, detail=detail)])
-    if rows:
-        sql.insert_rows(Notification.__table__, rows)
+    tell([step(order, from_status=from_status, to_status=to_status, detail=detail)])
 
 
 def unread_count(user) -> int:

@@ -1,7 +1,7 @@
 """Notifications listen to the work orders' signals: every later change of an order (order_status_changed).
 
 A new order's first changes (booked, offered, escalated, taken at once) are told by the order writer itself,
-from the same definition of who hears (services.notices), in the statement that writes the order, for one
+from the same definition of who hears (services.tell), in the statement that writes the order, for one
 order or a batch; so nothing here listens to orders_written, which would write them a second time."""
 from ..orders.signals import caregiver_on_the_way, order_status_changed
 from . import services

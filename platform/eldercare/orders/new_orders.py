@@ -4,8 +4,8 @@ Every rule is decided while drafting (price, voucher share, duplicates and refus
 and caregiver a care plan keeps): a Draft is the order's columns as it ends up, the changes that brought it
 there (booked, then offered, escalated or taken at once) and its offer. `write` only writes, set-based, the
 same on SQLite and PostgreSQL (sql.py): the orders, then their voucher holds (ledger.post_many), then their
-history, offers, audit events (rows built by audit/services.py) and notifications (who hears: the one
-definition in notifications/services.py) in one statement; then it sends orders_written once for what it
+history, offers, audit events (rows built by audit/services.py) and notifications (notifications.tell, which
+finds who hears itself) in one statement; then it sends orders_written once for what it
 wrote. Every later change of an order goes through dispatch.set_status."""
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -18,8 +18,7 @@ from ..audit import services as audit
 from ..audit.models import AuditEvent
 from ..extensions import db
 from ..i18n import N_
-from ..notifications.models import Notification
-from ..notifications.services import Step, notices
+from ..notifications.services import Step, tell
 from ..vouchers import ledger
 from ..vouchers.holds import capture_movement, hold_movement
 from .dispatch import BOOKED, NOBODY
@@ -157,7 +156,9 @@ def write(drafts: list[Draft], *, actor=None, short: str = "raise") -> Result:
         with sql.together():
             written = _insert_orders(drafts, result, held=short == "raise")
             written = _hold(written, accounts, actor, result.at, short, result)
-            sql.insert_many(_children(written, actor, result.at))
+            rows, steps = _children(written, actor, result.at)
+            sql.insert_many(rows)
+            tell(steps, at=result.at)
     except IntegrityError as error:  # the balances' CHECK, met when the held statement ran
         if ledger.is_overdraft(error):
             raise ledger.overdrawn() from None
@@ -168,8 +169,9 @@ def write(drafts: list[Draft], *, actor=None, short: str = "raise") -> Result:
     return result
 
 
-def _children(written: list[Written], actor, at: datetime) -> dict:
-    """The rows that go with the orders written: history, offers, audit events and notifications."""
+def _children(written: list[Written], actor, at: datetime) -> tuple[dict, list[Step]]:
+    """The rows that go with the orders written (history, offers, audit events), and their changes as the
+    notifications read them."""
     actor_id, audit_actor = getattr(actor, "id", None), audit.actor_id(actor)
     history, events, offers, steps = [], [], [], []
     for w in written:
@@ -189,7 +191,7 @@ def _children(written: list[Written], actor, at: datetime) -> dict:
                                expires_at=v["created_at"] + timedelta(minutes=offer.minutes),
                                answered_at=v["created_at"] if offer.taken else None))
     return {OrderOffer.__table__: offers, OrderStatusChange.__table__: history,
-            AuditEvent.__table__: audit.rows(events), Notification.__table__: notices(steps, at=at)}
+            AuditEvent.__table__: audit.rows(events)}, steps
 
 
 def _insert_orders(drafts: list[Draft], result: Result, *, held: bool) -> list[Written]:
