@@ -56,7 +56,7 @@ def insert_rows(table: Table, rows: list[dict], *, returning: Iterable[str] = ()
         _run(*_pg_insert(table, rows, conflict=conflict, name=_fresh("rows")))
         return []
     sql, params = _pg_insert(table, rows, conflict=conflict, returning=returning)
-    return _connection().execute(text(sql), params).all()
+    return _connection().execute(_text(sql), params).all()
 
 
 def next_id(table: Table):
@@ -267,12 +267,19 @@ def _run(sql: str, params: dict) -> None:
     if _PENDING in db.session.info:
         db.session.info[_PENDING].append((sql, params))
     else:
-        _connection().execute(text(sql), params)
+        _connection().execute(_text(sql), params)
 
 
 def _connection():
     """The session's connection, for plain statements: the ORM layer adds nothing to them but time."""
     return db.session.connection()
+
+
+@lru_cache(maxsize=512)
+def _text(sql: str):
+    """The statement as SQLAlchemy runs plain SQL, parsed once: a booking's statements repeat a few shapes, and
+    reading their parameters out of the text cost more than building them."""
+    return text(sql)
 
 
 def _fresh(name: str) -> str:
@@ -286,7 +293,7 @@ def _execute_together(statements: list[tuple[str, dict]]) -> None:
     if not statements:
         return
     if len(statements) == 1:
-        _connection().execute(text(statements[0][0]), statements[0][1])
+        _connection().execute(_text(statements[0][0]), statements[0][1])
         return
     params = {}
     for _, one in statements:
@@ -294,7 +301,7 @@ def _execute_together(statements: list[tuple[str, dict]]) -> None:
             raise RuntimeError(f"parameters used twice inside sql.together(): {sorted(params.keys() & one.keys())}")
         params |= one
     ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(statements))
-    _connection().execute(text(f"WITH {ctes} SELECT 1"), params)
+    _connection().execute(_text(f"WITH {ctes} SELECT 1"), params)
 
 
 def locked(stmt, of=None):

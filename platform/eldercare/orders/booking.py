@@ -10,7 +10,7 @@ from functools import cache
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock, sql
@@ -106,6 +106,10 @@ def _booking_facts(viewer, elder_id: int, item_id: int, start: datetime):
     return row
 
 
+# What a booking never reads of the elder, and would pay to unseal (sealed.py) on every booking.
+_UNREAD = (defer(Elder.id_number), defer(Elder.phone), defer(Elder.emergency_contacts))
+
+
 @cache
 def _facts_statement(_postgres: bool):
     """Built once per database; the item comes with its category, which dispatch reads."""
@@ -114,7 +118,7 @@ def _facts_statement(_postgres: bool):
               .limit(1).scalar_subquery())
     return (select(Elder, Item, holder, sql.next_id(WorkOrder.__table__)).select_from(Elder)
             .outerjoin(Item, Item.id == bindparam("item_id")).outerjoin(Item.category)
-            .options(contains_eager(Item.category))
+            .options(contains_eager(Item.category), *_UNREAD)
             .where(Elder.id == bindparam("elder_id")))
 
 
