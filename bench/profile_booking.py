@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=50, help="bookings sent first and not counted")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     parser.add_argument("--show", action="store_true", help="print the SQL of one booking")
+    parser.add_argument("--width", type=int, default=300, help="characters of each statement --show prints")
     parser.add_argument("--dump", help="also write the profile's stats to this file (pstats)")
     parser.add_argument("--sort", default="cumulative", help="cProfile's order (cumulative, tottime, ...)")
     args = parser.parse_args()
@@ -79,7 +80,7 @@ def main() -> None:
                 shown = True
                 print(f"--- one booking paid by vouchers: {len(statements)} statements")
                 for s in statements:
-                    print("   ", " ".join(s.split())[:300])
+                    print("   ", " ".join(s.split())[:args.width])
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
