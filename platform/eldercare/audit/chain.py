@@ -91,8 +91,15 @@ def canonical(row) -> bytes:
             return getattr(row, name)
     fields = [get("nonce"), _moment(get("at")), get("actor_id"), get("action"), get("target_type"),
               get("target_id"), get("ip"), get("detail") or {}]
-    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      default=sql._plain).encode()  # a moment inside `detail` as PostgreSQL's insert stores it
+    return _CANONICAL(fields).encode()
+
+
+# json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=sql._plain) (sql._plain: a
+# moment inside `detail` as PostgreSQL's insert stores it), with the encoder built once rather than per row: the
+# same bytes, at two thirds of the cost (a day of care plans signs a hundred thousand rows). The fields hold no
+# cycles, so the check for them is left out.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=sql._plain,
+                              check_circular=False).encode
 
 
 def mac_of(row, secret: bytes | None = None) -> str:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from .. import sql
 from ..catalog.models import Category, Item
 from ..elders.models import Elder
 from ..elders.registry import ensure_bookable
@@ -36,10 +37,11 @@ def make_batch(chunk, day: date, now: datetime, report, eligibility: "Eligibilit
     Returns the plans left for the one-by-one path (two plans of the elder for the same service and time:
     booking refuses the second with the first's order number)."""
     elders = {e.id: e for e in map(_ElderFacts._make, db.session.execute(
-        select(*(getattr(Elder, f) for f in _ElderFacts._fields)).where(Elder.id.in_({d.elder_id for d in chunk}))))}
+        select(*(getattr(Elder, f) for f in _ElderFacts._fields))
+        .where(sql.any_of(Elder.id, sorted({d.elder_id for d in chunk})))))}
     items = {i.id: i for i in db.session.scalars(select(Item).where(Item.id.in_({d.item_id for d in chunk})))}
-    codes = dict(db.session.execute(select(Category.id, Category.code)
-                                    .where(Category.id.in_({i.category_id for i in items.values()}))).all())
+    minutes = {category_id: accept_minutes(code) for category_id, code in db.session.execute(
+        select(Category.id, Category.code).where(Category.id.in_({i.category_id for i in items.values()})))}
     eligibility = eligibility or Eligibility(day)
     eligibility.know({e.community_id for e in elders.values()})
     rows, leftover, seen = [], [], set()
@@ -58,7 +60,7 @@ def make_batch(chunk, day: date, now: datetime, report, eligibility: "Eligibilit
             leftover.append(d)
             continue
         seen.add(key)
-        rows.append(_Row(d, elder, item, codes[item.category_id], price, voucher))
+        rows.append(_Row(d, elder, item, minutes[item.category_id], price, voucher))
     booked = booking.booked_already([(r.plan.elder_id, r.plan.item_id, r.plan.start) for r in rows])
     # The plan's own order, made a moment ago by a concurrent run, is "already made", not a refusal.
     own = dict(db.session.execute(select(WorkOrder.id, WorkOrder.care_plan_id).where(
@@ -120,12 +122,11 @@ class _ElderFacts(namedtuple("_ElderFacts", _ELDER_FIELDS)):
 class _Row:
     __slots__ = ("plan", "elder", "item", "price", "voucher", "need", "minutes")
 
-    def __init__(self, plan, elder, item, category_code, price, voucher):
+    def __init__(self, plan, elder, item, minutes, price, voucher):
         self.plan, self.elder, self.item = plan, elder, item
-        self.price, self.voucher = price, voucher
+        self.price, self.voucher, self.minutes = price, voucher, minutes  # minutes: the provider's time to answer
         self.need = matching.Need.build(elder, item, plan.start, booking.end_of(item, plan.start, plan.quantity),
                                         plan.provider_id)
-        self.minutes = accept_minutes(category_code)
 
 
 class Eligibility:

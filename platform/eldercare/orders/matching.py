@@ -10,7 +10,7 @@ and no one is starved.
 One query whatever the size of the city; everything else is arithmetic on a few hundred rows."""
 import math
 from dataclasses import dataclass, field, fields
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -265,12 +265,12 @@ def _caregiver_serves(caregiver, category_id) -> tuple:
         caregiver_categories.c.category_id == category_id).exists())
 
 
-def _caregiver_free(caregiver_id, daily_limit, visit: _Visit, given=None, given_today=None) -> tuple:
+def _caregiver_free(caregiver_id, daily_limit, visit: _Visit, busy_given=None, given_today=None) -> tuple:
     """A caregiver free for the visit: certified where the category needs it, working then, with no
-    overlapping visit and under the daily limit. `given` (a relation) and `given_today` (their number on the
-    visit's day): visits given out earlier in the same batch, not yet written, which count as accepted
-    orders. As WHERE conditions these become index probes per caregiver; in the SELECT list PostgreSQL would
-    hash whole tables instead."""
+    overlapping visit and under the daily limit. `busy_given` (a condition: one of them overlaps the visit,
+    `_overlapping_given`) and `given_today` (their number on the visit's day): visits given out earlier in the
+    same batch, not yet written, which count as accepted orders. As WHERE conditions these become index probes
+    per caregiver; in the SELECT list PostgreSQL would hash whole tables instead."""
     mine = (WorkOrder.caregiver_id == caregiver_id, WorkOrder.id != visit.order_id)
     today = select(func.count()).where(
         *mine, _one_of(WorkOrder.status, LOAD_STATUSES), WorkOrder.scheduled_start >= visit.day_start,
@@ -287,10 +287,8 @@ def _caregiver_free(caregiver_id, daily_limit, visit: _Visit, given=None, given_
     certified = or_(kind.is_(None), select(Certificate.id).where(
         Certificate.caregiver_id == caregiver_id, Certificate.kind == kind,
         Certificate.expires_on >= visit.service_day).exists())
-    if given is None:
+    if busy_given is None:
         return works, certified, ~busy, today < daily_limit
-    busy_given = select(given.c.caregiver_id).where(
-        given.c.caregiver_id == caregiver_id, given.c.start < visit.end, given.c.end > visit.start).exists()
     return works, certified, ~busy, ~busy_given, today + given_today < daily_limit
 
 
@@ -305,18 +303,34 @@ class Kept:
     caregiver_id: int | None = None
 
 
-def still_serve(visits: list[Kept]) -> list[bool]:
+class Serving(NamedTuple):
+    """A visit as `still_serve` asks about it: the provider that keeps it, the category, and where the home is."""
+
+    provider_id: int
+    category_id: int
+    community_id: int
+    lat: float
+    lng: float
+
+
+def still_serve(visits: list[Serving]) -> list[bool]:
     """For each visit, whether its provider would still be matched for it: approved, offering the category,
-    covering the elder's street or reaching the home (`reaches`, as rank decides it). One query."""
+    covering the elder's street or reaching the home (`reaches`, as rank decides it). One query, asked once per
+    (provider, category, community): a day's plans share a few thousand of those; the distance is each home's."""
     if not visits:
         return []
+    keys = list({(v.provider_id, v.category_id, v.community_id): None for v in visits})
     columns = dict(n=Integer(), provider_id=Integer(), category_id=Integer(), community_id=Integer())
-    rows = sql.relation_rows(columns, (dict(n=n, provider_id=v.provider_id, category_id=v.need.category_id,
-                                            community_id=v.need.community_id) for n, v in enumerate(visits)))
-    found = {}
-    for n, covers, lat, lng, radius in db.session.execute(_serving_statement(sql.is_postgres()), dict(visits=rows)):
-        found[n] = reaches(bool(covers), distance_km(visits[n].need.lat, visits[n].need.lng, lat, lng), radius)
-    return [found.get(n, False) for n in range(len(visits))]
+    rows = sql.relation_rows(columns, (dict(n=n, provider_id=p, category_id=c, community_id=m)
+                                       for n, (p, c, m) in enumerate(keys)))
+    found = {keys[n]: (bool(covers), lat, lng, radius) for n, covers, lat, lng, radius
+             in db.session.execute(_serving_statement(sql.is_postgres()), dict(visits=rows))}
+    serving = []
+    for v in visits:
+        provider = found.get((v.provider_id, v.category_id, v.community_id))
+        serving.append(provider is not None and reaches(provider[0], distance_km(v.lat, v.lng, *provider[1:3]),
+                                                        provider[3]))
+    return serving
 
 
 @lru_cache
@@ -331,7 +345,7 @@ def _serving_statement(_postgres: bool):
 
 _VISIT_COLUMNS = dict(n=Integer(), caregiver_id=Integer(), provider_id=Integer(), category_id=Integer(),
                       weekday=Integer(), t0=Time(), t1=Time(), start=UTCDateTime(), end=UTCDateTime(),
-                      day_start=UTCDateTime(), day_end=UTCDateTime(), service_day=Date())
+                      day_start=UTCDateTime(), day_end=UTCDateTime(), service_day=Date(), given_today=Integer())
 _GIVEN_COLUMNS = dict(caregiver_id=Integer(), start=UTCDateTime(), end=UTCDateTime())
 
 
@@ -343,32 +357,36 @@ def free_caregivers(visits: list[Kept]) -> list[bool]:
     only take time away), so it is decided; of those free, each caregiver is given her first, and the rest are
     asked again with it counted. A caregiver's visits take as many rounds as she is given, and one more."""
     waiting: dict[int, list[int]] = {}  # caregiver -> the indexes of her visits still to decide, in order
+    asked = {}  # n -> the visit as the statement reads it
     for n, v in enumerate(visits):
-        if v.caregiver_id is not None and _local_window(v.need) is not None:
-            waiting.setdefault(v.caregiver_id, []).append(n)
+        if v.caregiver_id is None or (window := _local_window(v.need)) is None:
+            continue
+        waiting.setdefault(v.caregiver_id, []).append(n)
+        weekday, t0, t1 = window
+        day = v.need.start.astimezone(LOCAL).date()
+        day_start, day_end = _day_bounds(day)
+        asked[n] = dict(n=n, caregiver_id=v.caregiver_id, provider_id=v.provider_id, category_id=v.need.category_id,
+                        weekday=weekday, t0=t0, t1=t1, start=v.need.start, end=v.need.end,
+                        day_start=day_start, day_end=day_end, service_day=day)
     free = [False] * len(visits)
     given: list[dict] = []
-    asked = {}  # n -> the visit as the statement reads it
-    for cid, ns in waiting.items():
-        for n in ns:
-            v = visits[n]
-            weekday, t0, t1 = _local_window(v.need)
-            day = v.need.start.astimezone(LOCAL).date()
-            day_start, day_end = _day_bounds(day)
-            asked[n] = dict(n=n, caregiver_id=cid, provider_id=v.provider_id, category_id=v.need.category_id,
-                            weekday=weekday, t0=t0, t1=t1, start=v.need.start, end=v.need.end,
-                            day_start=day_start, day_end=day_end, service_day=day)
+    given_on: dict[tuple[int, date], int] = {}  # (caregiver, Beijing day) -> how many visits she was given then
     while waiting:
-        rows = [asked[n] for ns in waiting.values() for n in ns]
+        rows = [asked[n] | dict(given_today=given_on.get((cid, asked[n]["service_day"]), 0))
+                for cid, ns in waiting.items() for n in ns]
         mine = [g for g in given if g["caregiver_id"] in waiting]  # only the caregivers asked about matter
-        yes = set(db.session.scalars(_free_statement(sql.is_postgres()), dict(
-            visits=sql.relation_rows(_VISIT_COLUMNS, rows), given=sql.relation_rows(_GIVEN_COLUMNS, mine))))
+        params = dict(visits=sql.relation_rows(_VISIT_COLUMNS, rows))
+        if mine:
+            params["given"] = sql.relation_rows(_GIVEN_COLUMNS, mine)
+        yes = set(db.session.scalars(_free_statement(sql.is_postgres(), bool(mine)), params))
         for cid in list(waiting):
             still = [n for n in waiting[cid] if n in yes]
             if still:
                 first = still.pop(0)
                 free[first] = True
                 given.append(dict(caregiver_id=cid, start=visits[first].need.start, end=visits[first].need.end))
+                day = asked[first]["service_day"]
+                given_on[cid, day] = given_on.get((cid, day), 0) + 1
             if still:
                 waiting[cid] = still
             else:
@@ -377,24 +395,30 @@ def free_caregivers(visits: list[Kept]) -> list[bool]:
 
 
 @lru_cache
-def _free_statement(_postgres: bool):
-    """The visits (of `visits`) whose caregiver is free, counting the batch's `given` visits. Built once per
-    database: the relations read their rows from the parameters."""
+def _free_statement(_postgres: bool, counting_given: bool):
+    """The visits (of `visits`) whose caregiver is free, counting the batch's `given` visits when there are any
+    (how many fall on the visit's day comes with the visit, `given_today`: a join of the two relations to count
+    them was planned as a loop over both, the most costly part of the statement). Built once per database and
+    shape: the relations read their rows from the parameters."""
     visits = sql.relation("visits", _VISIT_COLUMNS)
-    given = sql.relation("given", _GIVEN_COLUMNS)
-    # How many visits the batch gave each caregiver on the visit's day: one join, not a count per visit.
-    counted = (select(visits.c.n, func.count().label("given"))
-               .join(given, and_(given.c.caregiver_id == visits.c.caregiver_id, given.c.start >= visits.c.day_start,
-                                 given.c.start < visits.c.day_end))
-               .group_by(visits.c.n).subquery("given_today"))
     visit = _Visit(visits.c.category_id, visits.c.weekday, visits.c.t0, visits.c.t1, visits.c.start, visits.c.end,
                    visits.c.day_start, visits.c.day_end, visits.c.service_day, literal_column("0"))
     return (select(visits.c.n).join(Caregiver, Caregiver.id == visits.c.caregiver_id)
-            .outerjoin(counted, counted.c.n == visits.c.n)
             .where(Caregiver.provider_id == visits.c.provider_id,
                    *_caregiver_serves(Caregiver, visits.c.category_id),
-                   *_caregiver_free(Caregiver.id, Caregiver.daily_limit, visit, given=given,
-                                    given_today=func.coalesce(counted.c.given, 0))))
+                   *_caregiver_free(Caregiver.id, Caregiver.daily_limit, visit,
+                                    busy_given=visits.c.n.in_(_overlapping_given()) if counting_given else None,
+                                    given_today=visits.c.given_today)))
+
+
+def _overlapping_given():
+    """The visits (of `visits`, by n) that overlap one given to the same caregiver earlier in the batch (of
+    `given`): one join for them all, which PostgreSQL hashes; asked per visit, it compared each visit with every
+    visit given."""
+    visits = sql.relation("visits", _VISIT_COLUMNS)
+    given = sql.relation("given", _GIVEN_COLUMNS)
+    return select(visits.c.n).join(given, and_(given.c.caregiver_id == visits.c.caregiver_id,
+                                               given.c.start < visits.c.end, given.c.end > visits.c.start))
 
 
 def _local_window(need: Need) -> tuple[int, time, time] | None:
