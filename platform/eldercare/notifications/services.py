@@ -174,7 +174,7 @@ _TOLD = dict(n=Integer(), kind=String(), order_id=Integer(), facts=JSON(), creat
 def _heard_statement(_postgres: bool):
     """(n, user id): who is in each asked audience (the relation `asked` of (n, audience, key)). Built once per
     database; every audience is a probe by key from the few rows asked."""
-    asked = sql.relation("asked", _ASKED)
+    asked = select(sql.relation("asked", _ASKED)).cte("asked_rows")  # the document read once, for every branch
 
     def of(audience: str, key):
         return and_(asked.c.audience == audience, key == asked.c.key)
