@@ -111,8 +111,9 @@ def insert_many(parts: Mapping[Table, list[dict]]) -> None:
             insert_rows(table, rows)
         return
     statements = [_pg_insert(table, rows, name=_fresh(f"rows{n}")) for n, (table, rows) in enumerate(parts.items())]
-    if _PENDING in db.session.info:
-        db.session.info[_PENDING] += statements
+    held = db.session.info.get(_PENDING)
+    if held is not None:
+        held += statements
         return
     _execute_together(statements)
 
@@ -264,8 +265,9 @@ def together():
 
 def _run(sql: str, params: dict) -> None:
     """Run a PostgreSQL write that returns nothing, or hold it for the end of `together`."""
-    if _PENDING in db.session.info:
-        db.session.info[_PENDING].append((sql, params))
+    held = db.session.info.get(_PENDING)
+    if held is not None:
+        held.append((sql, params))
     else:
         _connection().execute(_text(sql), params)
 

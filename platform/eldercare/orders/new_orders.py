@@ -201,8 +201,8 @@ def _insert_orders(drafts: list[Draft], result: Result, *, held: bool) -> list[W
     refused and its order taken out again), and a care plan's order made already raises its unique key's
     IntegrityError instead."""
     keys = list(dict.fromkeys(k for d in drafts for k in d.values))  # every row has the same columns
-    rows = [d.values if len(d.values) == len(keys) else {k: d.values[k] if k in d.values else _default(k) for k in keys}
-            for d in drafts]
+    defaults = {k: _default(k) for k in keys}  # for the drafts that leave a column out
+    rows = [d.values if len(d.values) == len(keys) else defaults | d.values for d in drafts]
     if held and all(d.values.get("id") is not None for d in drafts):
         sql.insert_rows(WorkOrder.__table__, rows)
         return [Written(d.values["id"], d) for d in drafts]
