@@ -132,6 +132,9 @@ def test_the_caregiver_page_edits_hours_and_certificates(pages, place, applied, 
             "cert0_kind": "health", "cert0_expires_on": "2030-06-30"}
     bad = pages.client.post(path, data=form)
     assert bad.status_code == 422 and 'id="end_2-error"' in bad.get_data(as_text=True)
+    # Field names come from the browser: one that only looks like a certificate row is no row, and no 500.
+    odd = pages.client.post(path, data=form | {"cert1x_kind": "health", "cert٣_kind": "health"})
+    assert odd.status_code == 422 and 'id="end_2-error"' in odd.get_data(as_text=True)
     saved = pages.client.post(path, data=form | {"end_2": "17:00"})
     assert saved.status_code == 302, saved.get_data(as_text=True)
     db.session.expire_all()

@@ -1,5 +1,7 @@
 """Provider pages: the application and profile, the caregiver roster, and the bureau's review queue."""
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -362,6 +364,7 @@ def _caregiver_changes(form) -> dict:
 
 
 CERT_ROWS_MAX = 20
+_CERT_ROW = re.compile(r"cert([0-9]{1,3})_[a-z_]+")
 
 
 def _edit_errors(errors: dict, data: dict) -> dict:
@@ -381,7 +384,8 @@ def _edit_errors(errors: dict, data: dict) -> dict:
 
 
 def _render_caregiver(caregiver, form, errors, status=200):
-    rows = max((int(k[4:].split("_")[0]) for k in form if k.startswith("cert") and k[4:5].isdigit()), default=-1) + 2
+    # The certificate rows the form holds (its keys come from the browser: only cert<ASCII digits>_... count).
+    rows = max((int(m[1]) for k in form if (m := _CERT_ROW.fullmatch(k))), default=-1) + 2
     return render_template("providers/caregiver.html", caregiver=caregiver, provider=caregiver.provider, form=form,
                            errors=errors, certificate_kinds=_certificate_choices(), cert_rows=min(rows, CERT_ROWS_MAX),
                            weekday_names=WEEKDAY_NAMES, today=clock.today()), status
