@@ -91,10 +91,7 @@ def insert_linked(table: Table, rows: list[dict], *, key: str,
         if child_rows:
             statements.append(_pg_insert_child(child, child_rows, column, parent, key, table.c[key],
                                                name=_fresh(f"children{n}")))
-    if held is not None:
-        held += statements
-    else:
-        _execute_together(statements)
+    _send(statements)
 
 
 def insert_many(parts: Mapping[Table, list[dict]]) -> None:
@@ -110,12 +107,7 @@ def insert_many(parts: Mapping[Table, list[dict]]) -> None:
         for table, rows in parts.items():
             insert_rows(table, rows)
         return
-    statements = [_pg_insert(table, rows, name=_fresh(f"rows{n}")) for n, (table, rows) in enumerate(parts.items())]
-    held = db.session.info.get(_PENDING)
-    if held is not None:
-        held += statements
-        return
-    _execute_together(statements)
+    _send([_pg_insert(table, rows, name=_fresh(f"rows{n}")) for n, (table, rows) in enumerate(parts.items())])
 
 
 def run(stmt, params: dict) -> None:
@@ -265,11 +257,16 @@ def together():
 
 def _run(sql: str, params: dict) -> None:
     """Run a PostgreSQL write that returns nothing, or hold it for the end of `together`."""
+    _send([(sql, params)])
+
+
+def _send(statements: list[tuple[str, dict]]) -> None:
+    """PostgreSQL writes that return nothing: held for the end of `together` inside it, else run as one."""
     held = db.session.info.get(_PENDING)
     if held is not None:
-        held.append((sql, params))
+        held += statements
     else:
-        _connection().execute(_text(sql), params)
+        _execute_together(statements)
 
 
 def _connection():

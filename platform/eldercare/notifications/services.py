@@ -212,26 +212,29 @@ def _tell_statement(_postgres: bool):
 
 def notify(user_ids, kind: str, order, **extra) -> int:
     """Write one notification of `kind` about `order` for each user; returns how many."""
-    user_ids = sorted(set(u for u in user_ids if u))
-    if not user_ids:
+    user_ids = [u for u in user_ids if u]
+    if not user_ids:  # nobody to tell: spare reading the order's facts
         return 0
-    facts = facts_of(order) | extra
-    now = clock.now()
-    db.session.execute(insert(Notification), [dict(user_id=u, kind=kind, order_id=order.id, facts=facts,
-                                                   created_at=now) for u in user_ids])
+    return _write(user_ids, kind, order.id, facts_of(order) | extra)
+
+
+def _write(user_ids, kind: str, order_id: int | None, facts: dict) -> int:
+    """One notification of `kind` for each user (once each), saying `facts`; returns how many."""
+    user_ids = sorted(set(u for u in user_ids if u))
+    if user_ids:
+        now = clock.now()
+        db.session.execute(insert(Notification), [dict(user_id=u, kind=kind, order_id=order_id, facts=facts,
+                                                       created_at=now) for u in user_ids])
     return len(user_ids)
 
 
 def tell_provider(provider, decision: str, note: str | None) -> int:
     """Tell the provider's active administrators the bureau's decision on it; returns how many were told."""
     kind = f"provider_{decision}"
-    users = audiences({("admins", provider.id)}).get(("admins", provider.id), [])
-    if kind not in MESSAGES or not users:
+    if kind not in MESSAGES:
         return 0
-    facts = dict(provider=provider.name, note=note or "")
-    db.session.execute(insert(Notification), [dict(user_id=u, kind=kind, order_id=None, facts=facts,
-                                                   created_at=clock.now()) for u in users])
-    return len(users)
+    users = audiences({("admins", provider.id)}).get(("admins", provider.id), [])
+    return _write(users, kind, None, dict(provider=provider.name, note=note or ""))
 
 
 def elder_side(order) -> list[int]:

@@ -151,8 +151,8 @@ def write(drafts: list[Draft], *, actor=None, short: str = "raise") -> Result:
                                | {("provider_payable", d.values["provider_id"]) for d in drafts
                                   if d.values.get("voucher_fen", 0) > 0 and d.values["status"] == "completed"})
     try:
-        # The orders and the holds' transactions first (their ids are needed); the rest, the ledger entries and
-        # balances included, in one statement on PostgreSQL.
+        # On PostgreSQL one statement for everything (a booking's order took its id beforehand, a hold's entries
+        # find their transaction by key); a batch's orders go first, their ids read back.
         with sql.together():
             written = _insert_orders(drafts, result, held=short == "raise")
             written = _hold(written, accounts, actor, result.at, short, result)
