@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 
-from sqlalchemy import Column, Integer, Table, any_, bindparam, func, null, text, update
+from sqlalchemy import Column, Integer, Table, Text, any_, bindparam, cast, func, null, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeEngine
 
@@ -167,7 +167,7 @@ def add_to_balances(table: Table, deltas: Mapping[int, int], *, column: str = "b
         ids, changes = _fresh("ids"), _fresh("deltas")
         _run(f"UPDATE {table.name} t SET {column} = t.{column} + u.delta "  # nosec B608
              f"FROM unnest(CAST(:{ids} AS integer[]), CAST(:{changes} AS bigint[])) AS u(id, delta) WHERE t.id = u.id",
-             {ids: [a for a, _ in moves], changes: [d for _, d in moves]})
+             {ids: _array_text(a for a, _ in moves), changes: _array_text(d for _, d in moves)})
         return
     db.session.execute(update(table).where(table.c.id == bindparam("row_id"))
                        .values({column: table.c[column] + bindparam("delta")})
@@ -221,8 +221,14 @@ def any_of(column, values: list[int]):
     where thousands of bound values cost more to send and plan than the lookup itself; SQLite binds each value,
     so a caller splits long lists with `chunks`."""
     if is_postgres():
-        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(Integer)))
+        return column == any_(cast(bindparam(None, _array_text(values), type_=Text), postgresql.ARRAY(Integer)))
     return column.in_(values)
+
+
+def _array_text(values: Iterable[int]) -> str:
+    """Integers as PostgreSQL's array text ('{1,2,3}'), for a parameter cast to an array: psycopg dumps a list
+    element by element in Python, which took a month's issuance a second per 100,000 ids; this is one join."""
+    return "{" + ",".join(map(str, map(int, values))) + "}"
 
 
 def chunks(values: list, size: int = 5_000):

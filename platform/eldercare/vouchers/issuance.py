@@ -117,20 +117,24 @@ def _issue_district(district_id, policy_id, period, start, actor_id, progress, l
     policy = db.session.get(VoucherPolicy, policy_id)
     report = IssueReport(period)
     oldest_birth = start.replace(year=start.year - MIN_AGE)
+    elders = Elder.__table__  # Core columns: plain rows, not the ORM's per-row loading of 357,000 of them
     rows = db.session.execute(
-        select(Elder.id, Elder.care_level, Elder.hardship, Elder.community_id)
-        .where(Elder.community_id.in_(community_ids(district_id)), Elder.status == "active",
-               Elder.birth_date <= oldest_birth, Elder.care_level.is_not(None))).all()
+        select(elders.c.id, elders.c.care_level, elders.c.hardship, elders.c.community_id)
+        .where(elders.c.community_id.in_(community_ids(district_id)), elders.c.status == "active",
+               elders.c.birth_date <= oldest_birth, elders.c.care_level.is_not(None))).all()
+    # The policy's tier for each (care level, hardship) once: a district's elders fall into a dozen such pairs.
+    tiers = {pair: tier_for(policy, *pair) for pair in {(level, hardship) for _, level, hardship, _ in rows}}
     grants, homes = [], {}
     for elder_id, level, hardship, community_id in rows:
         homes[elder_id] = community_id
-        tier = tier_for(policy, level, hardship)
+        tier = tiers[level, hardship]
         if tier is not None:
             grants.append((elder_id, tier.monthly_fen, level, hardship))
     report.eligible += len(grants)
     # Every grant of the month, city-wide (one row per elder at most): cheaper than asking about a district's
     # elders by id, and no parameter limit to hit.
-    month = set(db.session.scalars(select(VoucherGrant.elder_id).where(VoucherGrant.period == period)))
+    grants_table = VoucherGrant.__table__
+    month = set(db.session.scalars(select(grants_table.c.elder_id).where(grants_table.c.period == period)))
     already = [g for g in grants if g[0] in month]
     report.already += len(already)
     grants = [g for g in grants if g[0] not in month]

@@ -48,7 +48,7 @@ def accounts(pairs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
         for chunk in sql.chunks(owners, CHUNK):
             for kind, owner, account_id in db.session.execute(
                     select(table.c.kind, table.c.owner_id, table.c.id).where(
-                        table.c.kind.in_(kinds), sql.any_of(table.c.owner_id, chunk))):
+                        table.c.kind.in_(kinds), sql.any_of(table.c.owner_id, chunk))).all():  # not row by row
                 found[kind, owner] = account_id
         missing = [pair for pair in wanted if pair not in found]
         if not missing or attempt:
