@@ -31,6 +31,19 @@ def test_eligible_elders_get_their_tier_and_others_nothing(town):
     assert ledger.check().ok
 
 
+def test_elders_with_their_accounts_opened_at_registration_and_without_are_both_issued(town):
+    registered = town.elder("moderate")
+    ledger.open_elder_accounts([registered.id])  # as registration does; the factory's elders have none yet
+    db.session.commit()
+    opened = ledger.accounts([("elder_available", registered.id)])["elder_available", registered.id]
+    older = town.elder("severe")
+    report = issue("2026-12")
+    assert (report.issued, report.total_fen) == (2, 30000 + 40000)
+    assert (available(registered), available(older)) == (30000, 40000)
+    assert ledger.accounts([("elder_available", registered.id)])["elder_available", registered.id] == opened
+    assert ledger.check().ok
+
+
 def test_a_rerun_issues_nothing_more(town):
     elder = town.elder()
     assert issue("2026-12").issued == 1

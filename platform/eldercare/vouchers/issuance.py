@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from .. import clock, sql
 from ..audit.services import record
@@ -117,19 +117,24 @@ def _issue_district(district_id, policy_id, period, start, actor_id, progress, l
     policy = db.session.get(VoucherPolicy, policy_id)
     report = IssueReport(period)
     oldest_birth = start.replace(year=start.year - MIN_AGE)
-    elders = Elder.__table__  # Core columns: plain rows, not the ORM's per-row loading of 357,000 of them
+    # The elders with their available accounts (opened at registration), as plain Core rows: not the ORM's
+    # per-row loading of 357,000 of them, nor a second query for their accounts.
+    elders, held_by = Elder.__table__, LedgerAccount.__table__
     rows = db.session.execute(
-        select(elders.c.id, elders.c.care_level, elders.c.hardship, elders.c.community_id)
+        select(elders.c.id, elders.c.care_level, elders.c.hardship, elders.c.community_id, held_by.c.id)
+        .outerjoin(held_by, and_(held_by.c.kind == "elder_available", held_by.c.owner_id == elders.c.id))
         .where(elders.c.community_id.in_(community_ids(district_id)), elders.c.status == "active",
                elders.c.birth_date <= oldest_birth, elders.c.care_level.is_not(None))).all()
     # The policy's tier for each (care level, hardship) once: a district's elders fall into a dozen such pairs.
-    tiers = {pair: tier_for(policy, *pair) for pair in {(level, hardship) for _, level, hardship, _ in rows}}
-    grants, homes = [], {}
-    for elder_id, level, hardship, community_id in rows:
+    tiers = {pair: tier_for(policy, *pair) for pair in {(level, hardship) for _, level, hardship, _, _ in rows}}
+    grants, homes, accounts = [], {}, {}
+    for elder_id, level, hardship, community_id, account_id in rows:
         homes[elder_id] = community_id
         tier = tiers[level, hardship]
         if tier is not None:
             grants.append((elder_id, tier.monthly_fen, level, hardship))
+            if account_id is not None:
+                accounts["elder_available", elder_id] = account_id
     report.eligible += len(grants)
     # Every grant of the month, city-wide (one row per elder at most): cheaper than asking about a district's
     # elders by id, and no parameter limit to hit.
@@ -140,7 +145,8 @@ def _issue_district(district_id, policy_id, period, start, actor_id, progress, l
     grants = [g for g in grants if g[0] not in month]
     # The neediest first, so that a budget that runs out leaves out those best able to wait.
     grants.sort(key=lambda g: (-CARE_LEVELS.index(g[2]), NEEDIEST_FIRST[g[3]], g[0]))
-    accounts = ledger.accounts([("bureau_budget", district_id), *(("elder_available", g[0]) for g in grants)])
+    accounts |= ledger.accounts([("bureau_budget", district_id), *(
+        ("elder_available", g[0]) for g in grants if ("elder_available", g[0]) not in accounts)])
     bureau_id = accounts["bureau_budget", district_id]
     if policy.monthly_budget_fen is not None:
         used = -(db.session.scalar(
