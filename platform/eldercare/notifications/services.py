@@ -220,7 +220,7 @@ def notify(user_ids, kind: str, order, **extra) -> int:
 
 def _write(user_ids, kind: str, order_id: int | None, facts: dict) -> int:
     """One notification of `kind` for each user (once each), saying `facts`; returns how many."""
-    user_ids = sorted(set(u for u in user_ids if u))
+    user_ids = sorted(set(user_ids))  # no empty ids: notify dropped them, audiences gives none
     if user_ids:
         now = clock.now()
         db.session.execute(insert(Notification), [dict(user_id=u, kind=kind, order_id=order_id, facts=facts,

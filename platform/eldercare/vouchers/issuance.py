@@ -119,10 +119,10 @@ def _issue_district(district_id, policy_id, period, start, actor_id, progress, l
     oldest_birth = start.replace(year=start.year - MIN_AGE)
     # The elders with their available accounts (opened at registration), as plain Core rows: not the ORM's
     # per-row loading of 357,000 of them, nor a second query for their accounts.
-    elders, held_by = Elder.__table__, LedgerAccount.__table__
+    elders, available = Elder.__table__, LedgerAccount.__table__
     rows = db.session.execute(
-        select(elders.c.id, elders.c.care_level, elders.c.hardship, elders.c.community_id, held_by.c.id)
-        .outerjoin(held_by, and_(held_by.c.kind == "elder_available", held_by.c.owner_id == elders.c.id))
+        select(elders.c.id, elders.c.care_level, elders.c.hardship, elders.c.community_id, available.c.id)
+        .outerjoin(available, and_(available.c.kind == "elder_available", available.c.owner_id == elders.c.id))
         .where(elders.c.community_id.in_(community_ids(district_id)), elders.c.status == "active",
                elders.c.birth_date <= oldest_birth, elders.c.care_level.is_not(None))).all()
     # The policy's tier for each (care level, hardship) once: a district's elders fall into a dozen such pairs.
